@@ -1,0 +1,106 @@
+import BerthSystem
+import Glibc
+
+/// Places a container in its cgroups (cgroupfs driver) and removes them again.
+///
+/// Creation records which directories berth made, so that `destroy` removes exactly those
+/// and never a parent that a kubelet or an administrator created.
+public struct CgroupManager: Sendable {
+    public let paths: CgroupPaths
+    /// Directories berth created, outermost first.
+    public private(set) var created: [String]
+
+    public init(paths: CgroupPaths, created: [String] = []) {
+        self.paths = paths
+        self.created = created
+    }
+
+    /// Every container cgroup directory, one per hierarchy.
+    public var directories: [String] { paths.directories.map(\.directory) }
+
+    /// Creates the cgroup directories (and missing parents) in every hierarchy. In v1
+    /// cpuset, a new group starts with empty cpus and mems, so each created level copies
+    /// its parent's before any task can join.
+    public mutating func create() throws(CgroupError) {
+        for (hierarchy, directory) in paths.directories {
+            let made: [String]
+            do {
+                made = try FileSystem.makeDirectories(directory)
+            } catch {
+                throw CgroupError("create cgroup \(directory): \(error)")
+            }
+            created.append(contentsOf: made)
+            if hierarchy.version == .v1 && hierarchy.controllers.contains("cpuset") {
+                for level in made {
+                    try Self.inheritCpuset(level)
+                }
+            }
+        }
+    }
+
+    static func inheritCpuset(_ directory: String) throws(CgroupError) {
+        let parent = String(directory[..<(directory.lastIndex(of: "/") ?? directory.endIndex)])
+        for file in ["cpuset.cpus", "cpuset.mems"] {
+            let target = "\(directory)/\(file)"
+            guard FileSystem.exists(target) else { continue }
+            let current = (try? FileSystem.readText(target))?.trimmingSpaces ?? ""
+            if !current.isEmpty { continue }
+            let inherited = (try? FileSystem.readText("\(parent)/\(file)"))?.trimmingSpaces ?? ""
+            do {
+                try FileSystem.writeValue(target, inherited)
+            } catch {
+                throw CgroupError("write \(target) (copied from the parent cgroup): \(error)")
+            }
+        }
+    }
+
+    /// Moves process `pid` into the container cgroup of every hierarchy.
+    public func join(pid: Int32) throws(CgroupError) {
+        for directory in directories {
+            let procs = "\(directory)/cgroup.procs"
+            do {
+                try FileSystem.writeValue(procs, String(pid))
+            } catch {
+                throw CgroupError("add pid \(pid) to cgroup \(procs): \(error)")
+            }
+        }
+    }
+
+    /// The pids in the container's cgroup (from the first hierarchy that lists them).
+    public func processes() -> [Int32] {
+        for directory in directories {
+            guard let text = try? FileSystem.readText("\(directory)/cgroup.procs") else { continue }
+            return text.split(separator: "\n").compactMap { Int32($0) }
+        }
+        return []
+    }
+
+    /// Removes the directories berth created, innermost first. A cgroup that still has
+    /// tasks gives EBUSY for a short while after they die, so each removal retries briefly.
+    public func destroy() throws(CgroupError) {
+        var failures: [String] = []
+        for directory in created.sorted(by: { $0.count > $1.count }) {
+            var attempt = 0
+            while rmdir(directory) != 0 {
+                let error = errno
+                if error == ENOENT { break }
+                attempt += 1
+                if error != EBUSY || attempt > 100 {
+                    failures.append("remove cgroup \(directory): \(SystemError.describe(errno: error))")
+                    break
+                }
+                usleep(10_000)
+            }
+        }
+        if !failures.isEmpty { throw CgroupError(failures.joined(separator: "; ")) }
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var text = Substring(self)
+        while let last = text.last, last == "\n" || last == " " { text.removeLast() }
+        while let first = text.first, first == "\n" || first == " " { text.removeFirst() }
+        return String(text)
+    }
+}

@@ -1,0 +1,31 @@
+import BerthCgroups
+import BerthRuntimeSpec
+import BerthSystem
+
+extension ContainerRecord {
+    /// The status derived from the kernel, not stored: a container is `stopped` once its
+    /// init process is gone, a zombie, or a different process with the same pid; `created`
+    /// while the exec fifo exists (the init waits on it); `paused` while its freezer is
+    /// frozen; otherwise `running`.
+    public func status(store: StateStore) -> ContainerState.Status {
+        guard let process = ProcessStatus.read(pid: pid), process.startTime == startTime, !process.hasExited else {
+            return .stopped
+        }
+        if FileSystem.exists(store.fifoPath(id)) { return .created }
+        if isFrozen { return .paused }
+        return .running
+    }
+
+    /// Whether a v1 freezer or v2 cgroup.freeze holds the container's cgroup frozen.
+    var isFrozen: Bool {
+        for directory in cgroupDirectories {
+            if let text = try? FileSystem.readText("\(directory)/freezer.state"), text.hasPrefix("FROZEN") { return true }
+            if let text = try? FileSystem.readText("\(directory)/cgroup.freeze"), text.hasPrefix("1") { return true }
+        }
+        return false
+    }
+
+    public func state(store: StateStore, owner: String = "") -> ContainerState {
+        ContainerState(ociVersion: ociVersion, id: id, status: status(store: store), pid: pid, bundle: bundle, rootfs: rootfs, created: created, annotations: annotations ?? [:], owner: owner)
+    }
+}

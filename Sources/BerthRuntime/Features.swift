@@ -1,0 +1,28 @@
+import BerthJSON
+import BerthRuntimeSpec
+import BerthSystem
+
+/// `berth features`: the runtime-spec features document. It lists only what this berth
+/// really does; it grows as capabilities, seccomp, user namespaces and the rest land.
+public enum Features {
+    public static let version = "0.1.0"
+
+    public static func document() -> JSONValue {
+        var linux = JSONObject()
+        linux["namespaces"] = ["cgroup", "ipc", "mount", "network", "pid", "time", "uts"]
+        linux["cgroup"] = ["v1": true, "v2": true, "systemd": false, "systemdUser": false, "rdma": false]
+        linux["apparmor"] = ["enabled": false]
+        linux["selinux"] = ["enabled": false]
+        linux["seccomp"] = ["enabled": false]
+        linux["intelRdt"] = ["enabled": false]
+        linux["mountExtensions"] = ["idmap": ["enabled": false]]
+        var object = JSONObject()
+        object["ociVersionMin"] = .string(Spec.minimumVersion)
+        object["ociVersionMax"] = .string(Spec.maximumVersion)
+        object["hooks"] = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"]
+        object["mountOptions"] = .array(MountOptions.knownOptions.map { .string($0) })
+        object["linux"] = .object(linux)
+        object["annotations"] = ["org.berth.version": .string(version)]
+        return .object(object)
+    }
+}

@@ -1,0 +1,312 @@
+import BerthCgroups
+import BerthRuntimeSpec
+import BerthSystem
+import CBerth
+import Glibc
+
+/// Builds the container's filesystem inside its new mount namespace, in the order runc
+/// uses: propagation of "/", the rootfs bind, `mounts` in order, devices and /dev links;
+/// then (after hooks, see `InitProcess`) pivot_root, and after it sysctls, read-only and
+/// masked paths, and finally a read-only root.
+struct RootfsSetup {
+    let spec: Spec
+    let rootfs: String
+    let bundle: String
+    let cgroupPaths: CgroupPaths
+    let newCgroupNamespace: Bool
+
+    /// Whether /dev is a fresh filesystem berth populates (not a bind of the host's /dev).
+    var populatesDev: Bool {
+        guard let mount = (spec.mounts ?? []).last(where: { RootPath.normalized($0.destination) == "/dev" }) else { return false }
+        return !MountOptions.parse(mount.options ?? []).isBind && mount.type != "bind"
+    }
+
+    /// Step 1: propagation of the whole tree, then the rootfs as a mount point of its own.
+    func prepare() throws(SystemError) {
+        let propagation: UInt
+        switch spec.linux?.rootfsPropagation ?? "" {
+        case "": propagation = UInt(MS_SLAVE) | UInt(MS_REC)
+        case let name:
+            guard let flag = MountOptions.propagationTable[name] else {
+                throw SystemError(stage: "linux.rootfsPropagation", subject: name, errno: EINVAL, detail: "expected private, rprivate, shared, rshared, slave, rslave, unbindable or runbindable")
+            }
+            propagation = flag
+        }
+        try Mount.setPropagation(propagation | UInt(MS_REC), target: "/", display: "/ (rootfsPropagation)")
+        // pivot_root refuses a new root whose parent mount is shared.
+        if propagation & UInt(MS_SHARED) != 0, let parent = MountTable.mountPoint(containing: rootfs) {
+            try Mount.setPropagation(UInt(MS_PRIVATE), target: parent, display: "\(parent) (parent of the rootfs)")
+        }
+        try Mount.mount(source: rootfs, target: rootfs, type: nil, flags: UInt(MS_BIND) | UInt(MS_REC), data: nil, display: "\(rootfs) (rootfs bind)")
+    }
+
+    /// Step 2: every entry of `mounts`, in order.
+    func mountAll(root: borrowing RootPath) throws(SystemError) {
+        for (index, mount) in (spec.mounts ?? []).enumerated() {
+            do {
+                try mountOne(mount, root: root)
+            } catch {
+                throw SystemError(stage: "mounts[\(index)] \(mount.destination)", subject: nil, errno: error.errno, detail: error.description)
+            }
+        }
+    }
+
+    func mountOne(_ mount: Spec.Mount, root: borrowing RootPath) throws(SystemError) {
+        var options = MountOptions.parse(mount.options ?? [])
+        let type = mount.type ?? (options.isBind ? "bind" : "")
+        if type == "bind" && !options.isBind { options.flags |= UInt(MS_BIND) }
+        let destination = mount.destination
+
+        if type == "cgroup" { return try mountCgroup(mount, options: options, root: root) }
+
+        if options.isBind {
+            guard let rawSource = mount.source, !rawSource.isEmpty else {
+                throw SystemError(stage: "bind mount", subject: destination, errno: EINVAL, detail: "source is required")
+            }
+            let source = rawSource.hasPrefix("/") ? rawSource : "\(bundle)/\(rawSource)"
+            var info = stat()
+            guard stat(source, &info) == 0 else { throw SystemError.last("stat bind source", source) }
+            let kind: RootPath.Kind = (info.st_mode & S_IFMT) == S_IFDIR ? .directory : .file
+            let target = try root.openCreating(destination, kind: kind)
+            defer { close(target) }
+            try Mount.mount(source: source, target: RootPath.procPath(of: target), type: nil, flags: options.flags & (UInt(MS_BIND) | UInt(MS_REC)), data: nil, display: destination)
+            // Flags on a bind take a remount of the new mount; re-resolve so the descriptor
+            // is the mount's root, not the directory under it.
+            let remountFlags = options.flags & ~(UInt(MS_BIND) | UInt(MS_REC) | UInt(MS_REMOUNT))
+            if remountFlags != 0 {
+                let mounted = try root.open(destination)
+                defer { close(mounted) }
+                let path = RootPath.procPath(of: mounted)
+                let keep = Mount.lockedFlags(of: path) & ~options.clearedFlags & ~UInt(MS_RDONLY)
+                try Mount.mount(source: nil, target: path, type: nil, flags: UInt(MS_REMOUNT) | UInt(MS_BIND) | remountFlags | keep, data: nil, display: "\(destination) (remount)")
+            }
+        } else {
+            let target = try root.openCreating(destination, kind: .directory)
+            defer { close(target) }
+            if type == "proc" || type == "sysfs" {
+                // CVE-2019-19921 class: a symlinked /proc would put procfs somewhere the
+                // masked paths do not cover.
+                let expected = RootPath.normalized("\(root.rootPath)/\(destination)")
+                if let actual = RootPath.currentPath(of: target), actual != expected {
+                    throw SystemError(stage: "mount \(type)", subject: destination, errno: ELOOP, detail: "destination resolves to \(actual); \(type) must be mounted on a real directory, not through a symlink")
+                }
+            }
+            try Mount.mount(source: mount.source ?? type, target: RootPath.procPath(of: target), type: type, flags: options.flags & ~UInt(MS_REMOUNT), data: options.dataString, display: destination)
+        }
+        if !options.propagation.isEmpty || options.recursiveSet != 0 || options.recursiveClear != 0 {
+            let mounted = try root.open(destination)
+            defer { close(mounted) }
+            let path = RootPath.procPath(of: mounted)
+            for flag in options.propagation { try Mount.setPropagation(flag, target: path, display: destination) }
+            if options.recursiveSet != 0 || options.recursiveClear != 0 {
+                try Mount.setRecursiveAttributes(target: path, set: options.recursiveSet, clear: options.recursiveClear, display: destination)
+            }
+        }
+    }
+
+    /// `type: cgroup`: a tmpfs with one directory per v1 hierarchy (or cgroup2 itself on a
+    /// unified host). With a cgroup namespace each is a fresh cgroup mount, which the
+    /// kernel roots at the container's cgroup; without one, a bind of the container's own
+    /// cgroup directory, so the container never sees its siblings.
+    func mountCgroup(_ mount: Spec.Mount, options: MountOptions, root: borrowing RootPath) throws(SystemError) {
+        let destination = mount.destination
+        let target = try root.openCreating(destination, kind: .directory)
+        defer { close(target) }
+        let flags = options.flags & ~(UInt(MS_BIND) | UInt(MS_REC) | UInt(MS_REMOUNT))
+        let layout = cgroupPaths.directories
+        if layout.count == 1, layout[0].hierarchy.version == .v2 {
+            if newCgroupNamespace {
+                try Mount.mount(source: "cgroup2", target: RootPath.procPath(of: target), type: "cgroup2", flags: flags, data: nil, display: destination)
+            } else {
+                try Mount.mount(source: layout[0].directory, target: RootPath.procPath(of: target), type: nil, flags: UInt(MS_BIND), data: nil, display: destination)
+                try Mount.mount(source: nil, target: RootPath.procPath(of: target), type: nil, flags: UInt(MS_REMOUNT) | UInt(MS_BIND) | flags, data: nil, display: destination)
+            }
+            return
+        }
+        try Mount.mount(source: "tmpfs", target: RootPath.procPath(of: target), type: "tmpfs", flags: flags & ~UInt(MS_RDONLY), data: "mode=755", display: destination)
+        for (hierarchy, directory) in layout {
+            let name = hierarchy.mountPoint.split(separator: "/").last.map(String.init) ?? hierarchy.controllers.joined(separator: ",")
+            let subdirectory = try root.openCreating("\(destination)/\(name)", kind: .directory)
+            defer { close(subdirectory) }
+            let path = RootPath.procPath(of: subdirectory)
+            if newCgroupNamespace {
+                if hierarchy.version == .v2 {
+                    try Mount.mount(source: "cgroup2", target: path, type: "cgroup2", flags: flags, data: nil, display: "\(destination)/\(name)")
+                } else {
+                    try Mount.mount(source: "cgroup", target: path, type: "cgroup", flags: flags, data: hierarchy.controllers.joined(separator: ","), display: "\(destination)/\(name)")
+                }
+            } else {
+                try Mount.mount(source: directory, target: path, type: nil, flags: UInt(MS_BIND), data: nil, display: "\(destination)/\(name)")
+                try Mount.mount(source: nil, target: path, type: nil, flags: UInt(MS_REMOUNT) | UInt(MS_BIND) | flags | Mount.lockedFlags(of: path), data: nil, display: "\(destination)/\(name)")
+            }
+        }
+        if options.flags & UInt(MS_RDONLY) != 0 {
+            let mounted = try root.open(destination)
+            defer { close(mounted) }
+            try Mount.mount(source: nil, target: RootPath.procPath(of: mounted), type: nil, flags: UInt(MS_REMOUNT) | flags, data: "mode=755", display: "\(destination) (read-only)")
+        }
+    }
+
+    /// Step 3: device nodes (the defaults and `linux.devices`) and the /dev symlinks.
+    func createDevices(root: borrowing RootPath) throws(SystemError) {
+        var devices: [Spec.Device] = []
+        if populatesDev {
+            devices = DefaultDevices.nodes
+        }
+        for device in spec.linux?.devices ?? [] {
+            devices.removeAll { $0.path == device.path }
+            devices.append(device)
+        }
+        if !populatesDev && (spec.linux?.devices ?? []).isEmpty { return }
+        if !populatesDev {
+            // /dev is the host's (a bind mount): never mknod into it.
+            return
+        }
+        for device in devices { try createDevice(device, root: root) }
+        let links: [(String, String)] = [
+            ("/proc/self/fd", "fd"), ("/proc/self/fd/0", "stdin"), ("/proc/self/fd/1", "stdout"), ("/proc/self/fd/2", "stderr"),
+        ] + (FileSystem.exists("/proc/kcore") ? [("/proc/kcore", "core")] : [])
+            + ((spec.mounts ?? []).contains { RootPath.normalized($0.destination) == "/dev/pts" } ? [("pts/ptmx", "ptmx")] : [])
+        let devDirectory = try root.openDirectory("/dev")
+        defer { close(devDirectory) }
+        for (target, name) in links {
+            if name == "ptmx" { _ = unlinkat(devDirectory, name, 0) }
+            if symlinkat(target, devDirectory, name) != 0 && errno != EEXIST {
+                throw SystemError.last("symlink", "/dev/\(name) -> \(target)")
+            }
+        }
+    }
+
+    func createDevice(_ device: Spec.Device, root: borrowing RootPath) throws(SystemError) {
+        let path = RootPath.normalized(device.path)
+        let parentPath = String(path[..<path.lastIndex(of: "/")!])
+        let name = String(path[path.index(after: path.lastIndex(of: "/")!)...])
+        let parentHandle = try root.openCreating(parentPath.isEmpty ? "/" : parentPath, kind: .directory)
+        close(parentHandle)
+        let parent = try root.openDirectory(parentPath.isEmpty ? "/" : parentPath)
+        defer { close(parent) }
+        let typeBits: mode_t
+        switch device.type {
+        case "b": typeBits = S_IFBLK
+        case "p": typeBits = S_IFIFO
+        default: typeBits = S_IFCHR
+        }
+        let permissions = mode_t(device.fileMode ?? 0o666) & 0o7777
+        _ = unlinkat(parent, name, 0)
+        let number = berth_makedev(UInt32(device.major ?? 0), UInt32(device.minor ?? 0))
+        if mknodat(parent, name, typeBits | permissions, number) != 0 {
+            throw SystemError.last("mknod", device.path)
+        }
+        // mknod applies the umask; set the mode exactly.
+        if fchmodat(parent, name, permissions, 0) != 0 { throw SystemError.last("chmod", device.path) }
+        if fchownat(parent, name, device.uid ?? 0, device.gid ?? 0, Int32(AT_SYMLINK_NOFOLLOW)) != 0 {
+            throw SystemError.last("chown", device.path)
+        }
+    }
+
+    /// Step 4: make the rootfs "/", and detach the old root so nothing of the host stays
+    /// reachable. With --no-pivot (for ramfs roots), move the rootfs over "/" and chroot.
+    static func enterRoot(_ rootfs: String, noPivot: Bool) throws(SystemError) {
+        if noPivot {
+            try retryingInterrupts("chdir", rootfs) { chdir(rootfs) }
+            try Mount.mount(source: rootfs, target: "/", type: nil, flags: UInt(MS_MOVE), data: nil, display: "\(rootfs) (move to /)")
+            try retryingInterrupts("chroot", rootfs) { chroot(".") }
+            try retryingInterrupts("chdir", "/") { chdir("/") }
+            return
+        }
+        let oldRoot = try retryingInterrupts("open", "/") { open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC) }
+        defer { close(oldRoot) }
+        let newRoot = try retryingInterrupts("open", rootfs) { open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC) }
+        defer { close(newRoot) }
+        try retryingInterrupts("fchdir", rootfs) { fchdir(newRoot) }
+        // pivot_root(".", ".") stacks the old root on top of the new one at "/"; unmount it
+        // from there. Making it a slave first keeps the unmount from propagating to the host.
+        try retryingInterrupts("pivot_root", rootfs) { berth_pivot_root(".", ".") }
+        try retryingInterrupts("fchdir", "old root") { fchdir(oldRoot) }
+        try Mount.setPropagation(UInt(MS_SLAVE) | UInt(MS_REC), target: ".", display: "old root")
+        try Mount.unmount(".", flags: Int32(MNT_DETACH))
+        try retryingInterrupts("chdir", "/") { chdir("/") }
+    }
+
+    /// Step 5 (inside the new root): sysctls, read-only paths, masked paths, read-only root.
+    /// Sysctls come before the read-only and masked paths, because /proc/sys is read-only
+    /// after them.
+    func finish() throws(SystemError) {
+        for (key, value) in (spec.linux?.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let path = "/proc/sys/" + key.replacingDots()
+            do {
+                try FileSystem.writeValue(path, value)
+            } catch {
+                throw SystemError(stage: "write sysctl", subject: "\(key)=\(value)", errno: error.errno, detail: path)
+            }
+        }
+        let root = try RootPath("/")
+        for path in spec.linux?.readonlyPaths ?? [] {
+            let fd = berth_openat2(root.rootDescriptor, RootPath.relativeName(path), UInt64(berth_o_path | O_CLOEXEC), 0, berth_resolve_in_root | berth_resolve_no_magiclinks)
+            if fd < 0 {
+                if errno == ENOENT { continue }
+                throw SystemError.last("readonly path", path)
+            }
+            defer { close(fd) }
+            let procPath = RootPath.procPath(of: fd)
+            try Mount.mount(source: procPath, target: procPath, type: nil, flags: UInt(MS_BIND) | UInt(MS_REC), data: nil, display: "\(path) (readonly path)")
+            let mounted = try root.open(path)
+            defer { close(mounted) }
+            let mountedPath = RootPath.procPath(of: mounted)
+            try Mount.mount(source: nil, target: mountedPath, type: nil, flags: UInt(MS_BIND) | UInt(MS_REMOUNT) | UInt(MS_RDONLY) | UInt(MS_REC) | Mount.lockedFlags(of: mountedPath), data: nil, display: "\(path) (readonly path)")
+        }
+        for path in spec.linux?.maskedPaths ?? [] {
+            let fd = berth_openat2(root.rootDescriptor, RootPath.relativeName(path), UInt64(berth_o_path | O_CLOEXEC), 0, berth_resolve_in_root | berth_resolve_no_magiclinks)
+            if fd < 0 {
+                if errno == ENOENT { continue }
+                throw SystemError.last("masked path", path)
+            }
+            defer { close(fd) }
+            var info = stat()
+            guard fstat(fd, &info) == 0 else { throw SystemError.last("stat masked path", path) }
+            if (info.st_mode & S_IFMT) == S_IFDIR {
+                try Mount.mount(source: "tmpfs", target: RootPath.procPath(of: fd), type: "tmpfs", flags: UInt(MS_RDONLY), data: nil, display: "\(path) (masked path)")
+            } else {
+                try Mount.mount(source: "/dev/null", target: RootPath.procPath(of: fd), type: nil, flags: UInt(MS_BIND), data: nil, display: "\(path) (masked path)")
+            }
+        }
+        if spec.root?.readonly == true {
+            try Mount.mount(source: nil, target: "/", type: nil, flags: UInt(MS_BIND) | UInt(MS_REMOUNT) | UInt(MS_RDONLY) | Mount.lockedFlags(of: "/"), data: nil, display: "/ (root.readonly)")
+        }
+        if let name = spec.linux?.rootfsPropagation, let flag = MountOptions.propagationTable[name], flag & UInt(MS_SHARED) != 0 {
+            try Mount.setPropagation(flag, target: "/", display: "/ (rootfsPropagation)")
+        }
+    }
+}
+
+extension String {
+    func replacingDots() -> String { String(map { $0 == "." ? "/" : $0 }) }
+}
+
+/// The devices every container gets when berth populates its /dev, as in runc.
+enum DefaultDevices {
+    static let nodes: [Spec.Device] = [
+        Spec.Device(type: "c", path: "/dev/null", major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0),
+        Spec.Device(type: "c", path: "/dev/zero", major: 1, minor: 5, fileMode: 0o666, uid: 0, gid: 0),
+        Spec.Device(type: "c", path: "/dev/full", major: 1, minor: 7, fileMode: 0o666, uid: 0, gid: 0),
+        Spec.Device(type: "c", path: "/dev/random", major: 1, minor: 8, fileMode: 0o666, uid: 0, gid: 0),
+        Spec.Device(type: "c", path: "/dev/urandom", major: 1, minor: 9, fileMode: 0o666, uid: 0, gid: 0),
+        Spec.Device(type: "c", path: "/dev/tty", major: 5, minor: 0, fileMode: 0o666, uid: 0, gid: 0),
+    ]
+}
+
+/// Reads /proc/self/mountinfo to find the mount a path lives on.
+enum MountTable {
+    static func mountPoint(containing path: String) -> String? {
+        guard let text = try? FileSystem.readText("/proc/self/mountinfo") else { return nil }
+        var best: String?
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count > 4 else { continue }
+            let point = MountInfo.unescape(String(fields[4]))
+            let prefix = point == "/" ? "/" : point + "/"
+            if path == point || path.hasPrefix(prefix), point.count > (best?.count ?? -1) { best = point }
+        }
+        return best
+    }
+}

@@ -1,0 +1,273 @@
+import BerthCgroups
+import BerthJSON
+import BerthRuntimeSpec
+import BerthSystem
+import CBerth
+import Glibc
+
+/// A container that `create` left in the `created` state.
+public struct CreatedContainer: Sendable {
+    public let id: String
+    public let pid: Int32
+}
+
+extension Runtime {
+    /// `create`: sets the container up and leaves its init blocked on exec.fifo. Returns
+    /// only once the container is `created`; on any failure, everything made so far
+    /// (process, cgroups, state directory) is undone and poststop hooks run.
+    public func create(id: String, options: CreateOptions) throws(RuntimeError) -> CreatedContainer {
+        try ContainerID.validate(id)
+        let bundle: String
+        do {
+            bundle = try FileSystem.canonicalPath(FileSystem.absolutePath(options.bundle))
+        } catch {
+            throw RuntimeError(.invalidConfig, "bundle \(options.bundle): \(SystemError.describe(errno: error.errno))")
+        }
+        let configPath = "\(bundle)/config.json"
+        let configBytes: [UInt8]
+        do {
+            configBytes = try FileSystem.read(configPath)
+        } catch {
+            if error.errno == ENOENT { throw RuntimeError(.invalidConfig, "JSON specification file \(configPath) not found") }
+            throw RuntimeError(.invalidConfig, "read \(configPath): \(SystemError.describe(errno: error.errno))")
+        }
+        let spec: Spec
+        do {
+            spec = try Spec.parse(configBytes, source: configPath)
+        } catch {
+            throw RuntimeError(.invalidConfig, error.message)
+        }
+        if options.consoleSocket != nil {
+            throw RuntimeError(.invalidArgument, "cannot use console socket if berth will not allocate a tty (process.terminal is false)")
+        }
+        let rootPath = spec.root!.path.hasPrefix("/") ? spec.root!.path : "\(bundle)/\(spec.root!.path)"
+        let rootfs: String
+        do {
+            rootfs = try FileSystem.canonicalPath(rootPath)
+        } catch {
+            throw RuntimeError(.invalidConfig, "invalid rootfs: \(rootPath): \(SystemError.describe(errno: error.errno))")
+        }
+        guard FileSystem.isDirectory(rootfs) else { throw RuntimeError(.invalidConfig, "invalid rootfs: \(rootfs) is not a directory") }
+
+        try store.claim(id)
+        var container = ContainerSetup(runtime: self, id: id, spec: spec, bundle: bundle, rootfs: rootfs, options: options)
+        do {
+            return try container.create()
+        } catch {
+            container.undo()
+            throw error
+        }
+    }
+}
+
+/// The parent's side of one `create`, holding what must be undone if it fails.
+struct ContainerSetup {
+    let runtime: Runtime
+    let id: String
+    let spec: Spec
+    let bundle: String
+    let rootfs: String
+    let options: CreateOptions
+
+    var childPid: Int32 = 0
+    var cgroups: CgroupManager?
+    var descriptors: [Int32] = []
+    /// Whether prestart, createRuntime or createContainer hooks may have run, in which case
+    /// a failure continues at "delete" and the poststop hooks run, as the spec says.
+    var hooksMayHaveRun = false
+
+    init(runtime: Runtime, id: String, spec: Spec, bundle: String, rootfs: String, options: CreateOptions) {
+        self.runtime = runtime
+        self.id = id
+        self.spec = spec
+        self.bundle = bundle
+        self.rootfs = rootfs
+        self.options = options
+    }
+
+    var store: StateStore { runtime.store }
+
+    mutating func create() throws(RuntimeError) -> CreatedContainer {
+        let logger = runtime.logger(for: id)
+        let created = Clock.rfc3339(nanoseconds: Clock.nowNanoseconds())
+        let namespaces = spec.linux?.namespaces ?? []
+        guard namespaces.contains(where: { $0.type == "mount" }) else {
+            throw RuntimeError(.invalidConfig, "\(bundle)/config.json: linux.namespaces must include a mount namespace (berth never builds a rootfs in the host's mount namespace)")
+        }
+        var newNamespaces = Set<NamespaceKind>()
+        var joined: [(NamespaceKind, Int32)] = []
+        for namespace in namespaces {
+            let kind = NamespaceKind(specName: namespace.type)!
+            if let path = namespace.path, !path.isEmpty {
+                let fd = open(path, O_RDONLY | O_CLOEXEC)
+                if fd < 0 { throw RuntimeError(.invalidConfig, "linux.namespaces \(namespace.type): open \(path): \(SystemError.describe(errno: errno))") }
+                descriptors.append(fd)
+                joined.append((kind, fd))
+            } else {
+                newNamespaces.insert(kind)
+            }
+        }
+
+        // Cgroups first: the child joins them before it does anything else.
+        let layout: CgroupLayout
+        let paths: CgroupPaths
+        do {
+            layout = try CgroupLayout.current()
+            let own = CgroupPaths.parseProcCgroup(try FileSystem.readText("/proc/self/cgroup"))
+            paths = try CgroupPaths.resolve(cgroupsPath: spec.linux?.cgroupsPath, containerID: id, layout: layout, ownCgroups: own)
+        } catch {
+            throw RuntimeError(.system, "cgroups: \(error)")
+        }
+        var manager = CgroupManager(paths: paths)
+        do {
+            try manager.create()
+        } catch {
+            cgroups = manager
+            throw RuntimeError(.system, "\(error)")
+        }
+        cgroups = manager
+        logger.debug("cgroups created", metadata: ["paths": "\(manager.directories)"])
+
+        // exec.fifo: the init blocks writing to it until `start` reads.
+        let fifoPath = store.fifoPath(id)
+        if mkfifo(fifoPath, 0o622) != 0 { throw RuntimeError(.system, "\(SystemError.last("mkfifo", fifoPath))") }
+        let minimum = Int32(3 + options.preserveFds)
+        let fifo = try moved(open(fifoPath, berth_o_path | O_CLOEXEC), "open", fifoPath, minimum)
+        let hostProc = try moved(open("/proc", O_DIRECTORY | berth_o_path | O_CLOEXEC), "open", "/proc", minimum)
+        let trampoline: Int32 = berth_trampoline_image_size > 0 ? try moved(berth_trampoline_memfd(), "create", "exec trampoline memfd", minimum) : -1
+        let (parentChannel, childChannel) = try SyncChannel.pair()
+        let parentEnd = try moved(parentChannel.descriptor, "move", "sync socket", minimum)
+        let childEnd = try moved(childChannel.descriptor, "move", "sync socket", minimum)
+        let channel = SyncChannel(descriptor: parentEnd)
+
+        var flags: UInt64 = 0
+        for kind in newNamespaces {
+            switch kind {
+            case .pid: flags |= berth_clone_newpid
+            case .network: flags |= berth_clone_newnet
+            case .mount: flags |= berth_clone_newns
+            case .ipc: flags |= berth_clone_newipc
+            case .uts: flags |= berth_clone_newuts
+            case .user, .cgroup, .time: break  // cgroup and time: unshared by the child
+            }
+        }
+
+        let hasParentHooks = !(spec.hooks?.prestart ?? []).isEmpty || !(spec.hooks?.createRuntime ?? []).isEmpty
+        let initProcess = InitProcess(
+            spec: spec, id: id, bundle: bundle, rootfs: rootfs, channel: SyncChannel(descriptor: childEnd), fifo: fifo, hostProc: hostProc,
+            trampoline: trampoline, namespaceDescriptors: joined, newNamespaces: newNamespaces, cgroupPaths: paths, options: options,
+            hasParentHooks: hasParentHooks)
+
+        // A pid namespace joined by path applies to children only: switch to it for the
+        // clone and straight back.
+        var ownPidNamespace: Int32 = -1
+        if let (_, descriptor) = joined.first(where: { $0.0 == .pid }) {
+            ownPidNamespace = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)
+            if berth_setns(descriptor, 0) != 0 { throw RuntimeError(.system, "\(SystemError.last("setns", "pid"))") }
+        }
+        _ = berth_set_dumpable(0)
+        let pid = berth_clone3(flags, -1)
+        if pid == 0 { initProcess.run() }
+        let cloneErrno = errno
+        if ownPidNamespace >= 0 {
+            _ = berth_setns(ownPidNamespace, 0)
+            close(ownPidNamespace)
+        }
+        close(childEnd)
+        if pid < 0 {
+            channel.close()
+            throw RuntimeError(.system, "clone3 with namespaces \(newNamespaces.map(\.rawValue).sorted()): \(SystemError.describe(errno: cloneErrno))")
+        }
+        childPid = pid
+        hooksMayHaveRun = hasParentHooks || !(spec.hooks?.createContainer ?? []).isEmpty
+        defer { channel.close() }
+        logger.debug("init process cloned", metadata: ["pid": "\(pid)"])
+
+        do {
+            try manager.join(pid: pid)
+        } catch {
+            throw RuntimeError(.system, "\(error)")
+        }
+        try channel.send(.go)
+
+        while true {
+            guard let message = try channel.receive() else {
+                let code = ProcessWaiting.reap(child: pid)
+                childPid = 0
+                throw RuntimeError(.system, "container init exited during setup (status \(code))")
+            }
+            switch message {
+            case .runHooks:
+                let state = ContainerState(id: id, status: .creating, pid: pid, bundle: bundle, rootfs: rootfs, created: created, annotations: spec.annotations ?? [:])
+                do {
+                    try HookRunner.run(spec.hooks?.prestart ?? [], kind: "prestart", state: state.hookJSON(), workingDirectory: bundle)
+                    try HookRunner.run(spec.hooks?.createRuntime ?? [], kind: "createRuntime", state: state.hookJSON(), workingDirectory: bundle)
+                    try channel.send(.hooksDone)
+                } catch {
+                    try? channel.send(.hooksFailed(error.message))
+                    throw error
+                }
+            case .failed(let text):
+                throw RuntimeError(.system, "unable to start container process: \(text)")
+            case .ready:
+                guard let status = ProcessStatus.read(pid: pid) else {
+                    throw RuntimeError(.system, "container init \(pid) vanished after setup")
+                }
+                let record = ContainerRecord(
+                    id: id, pid: pid, startTime: status.startTime, bundle: bundle, rootfs: rootfs, created: created, ociVersion: spec.ociVersion,
+                    annotations: spec.annotations, cgroupDirectories: manager.directories, cgroupCreated: manager.created,
+                    ownPidNamespace: newNamespaces.contains(.pid), poststart: spec.hooks?.poststart, poststop: spec.hooks?.poststop)
+                try store.save(record)
+                if let pidFile = options.pidFile {
+                    do {
+                        try FileSystem.writeAtomically(FileSystem.absolutePath(pidFile), Array(String(pid).utf8), mode: 0o644)
+                    } catch {
+                        throw RuntimeError(.system, "write pid file: \(error)")
+                    }
+                }
+                closeDescriptors()
+                logger.debug("container created", metadata: ["pid": "\(pid)"])
+                return CreatedContainer(id: id, pid: pid)
+            default:
+                throw RuntimeError(.system, "sync: unexpected message from init")
+            }
+        }
+    }
+
+    private mutating func moved(_ fd: Int32, _ stage: String, _ subject: String, _ minimum: Int32) throws(RuntimeError) -> Int32 {
+        if fd < 0 { throw RuntimeError(.system, "\(SystemError.last(stage, subject))") }
+        do {
+            let result = try FileSystem.moveAbove(fd, minimum: minimum)
+            descriptors.append(result)
+            return result
+        } catch {
+            throw RuntimeError(.system, "\(error)")
+        }
+    }
+
+    private mutating func closeDescriptors() {
+        for fd in descriptors { close(fd) }
+        descriptors = []
+    }
+
+    /// Undoes a failed create: kill and reap the init, remove cgroups, run poststop hooks
+    /// (the spec's "continue at delete"), remove the state directory.
+    mutating func undo() {
+        let logger = runtime.logger(for: id)
+        if childPid > 0 {
+            kill(childPid, SIGKILL)
+            _ = ProcessWaiting.reap(child: childPid)
+            childPid = 0
+        }
+        if let cgroups {
+            do { try cgroups.destroy() } catch { logger.warning("cleanup after failed create: \(error)") }
+        }
+        if hooksMayHaveRun, let hooks = spec.hooks?.poststop, !hooks.isEmpty {
+            let state = ContainerState(id: id, status: .stopped, pid: 0, bundle: bundle, rootfs: rootfs, created: "", annotations: spec.annotations ?? [:])
+            do { try HookRunner.run(hooks, kind: "poststop", state: state.hookJSON(), workingDirectory: bundle) } catch { logger.warning("\(error)") }
+        }
+        for fd in descriptors { close(fd) }
+        descriptors = []
+        do { try store.remove(id) } catch { logger.warning("cleanup after failed create: \(error)") }
+    }
+}

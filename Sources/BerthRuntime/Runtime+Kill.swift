@@ -1,0 +1,34 @@
+import BerthCgroups
+import BerthRuntimeSpec
+import BerthSystem
+import Glibc
+
+extension Runtime {
+    /// `kill [--all] ID [SIGNAL]`. With `all`, every process in the container's cgroup.
+    public func kill(id: String, signal: Int32, all: Bool) throws(RuntimeError) {
+        try ContainerID.validate(id)
+        let record = try store.load(id)
+        let status = record.status(store: store)
+        if status == .stopped {
+            if all { return }
+            throw RuntimeError(.invalidState, "container not running")
+        }
+        if all {
+            signalAll(record, signal: signal)
+            return
+        }
+        try ProcessWaiting.signal(pid: record.pid, startTime: record.startTime, signal: signal)
+    }
+
+    /// Signals every process in the container's cgroup (init first).
+    func signalAll(_ record: ContainerRecord, signal: Int32) {
+        try? ProcessWaiting.signal(pid: record.pid, startTime: record.startTime, signal: signal)
+        for directory in record.cgroupDirectories {
+            guard let text = try? FileSystem.readText("\(directory)/cgroup.procs") else { continue }
+            for pid in text.split(separator: "\n").compactMap({ Int32($0) }) where pid != record.pid {
+                _ = Glibc.kill(pid, signal)
+            }
+            break
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import BerthJSON
+import BerthRuntimeSpec
+import BerthSystem
+import Glibc
+
+/// The state root (`--root`, default /run/berth): one directory per container holding
+/// `state.json`, the `exec.fifo` while the container is created, and a lock file.
+public struct StateStore: Sendable {
+    public let root: String
+
+    public init(root: String) { self.root = root }
+
+    public func directory(_ id: String) -> String { "\(root)/\(id)" }
+    public func recordPath(_ id: String) -> String { "\(directory(id))/state.json" }
+    public func fifoPath(_ id: String) -> String { "\(directory(id))/exec.fifo" }
+    public func lockPath(_ id: String) -> String { "\(directory(id))/lock" }
+
+    /// Creates the root if needed (mode 0700: state is root's business).
+    public func ensureRoot() throws(RuntimeError) {
+        do {
+            for made in try FileSystem.makeDirectories(root, mode: 0o700) { _ = made }
+        } catch {
+            throw RuntimeError(.system, "create state root: \(error)")
+        }
+    }
+
+    /// Makes the container's directory; fails when the id is taken. mkdir is atomic, so of
+    /// two concurrent creates of one id exactly one wins.
+    public func claim(_ id: String) throws(RuntimeError) {
+        try ensureRoot()
+        if mkdir(directory(id), 0o711) != 0 {
+            if errno == EEXIST { throw RuntimeError(.alreadyExists, "container with id \(id) already exists") }
+            throw RuntimeError(.system, "\(SystemError.last("create state directory", directory(id)))")
+        }
+    }
+
+    public func exists(_ id: String) -> Bool { FileSystem.exists(recordPath(id)) }
+
+    public func load(_ id: String) throws(RuntimeError) -> ContainerRecord {
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.read(recordPath(id))
+        } catch {
+            if error.errno == ENOENT { throw RuntimeError(.notFound, "container \(id) does not exist") }
+            throw RuntimeError(.system, "read state of \(id): \(error)")
+        }
+        do {
+            return try JSONValueDecoder.decode(ContainerRecord.self, from: bytes)
+        } catch {
+            throw RuntimeError(.system, "state of \(id) at \(recordPath(id)) is corrupt: \(error)")
+        }
+    }
+
+    public func save(_ record: ContainerRecord) throws(RuntimeError) {
+        do {
+            try FileSystem.writeAtomically(recordPath(record.id), Array(record.json.serialized().utf8))
+        } catch {
+            throw RuntimeError(.system, "write state of \(record.id): \(error)")
+        }
+    }
+
+    public func remove(_ id: String) throws(RuntimeError) {
+        do {
+            try FileSystem.removeTree(directory(id))
+        } catch {
+            throw RuntimeError(.system, "remove state of \(id): \(error)")
+        }
+    }
+
+    /// Ids of every container in the root, sorted.
+    public func ids() -> [String] {
+        ((try? FileSystem.listDirectory(root)) ?? []).filter { FileSystem.exists(recordPath($0)) }.sorted()
+    }
+
+    /// Takes the container's lock; fails with "does not exist" if it vanished meanwhile.
+    public func lock(_ id: String) throws(RuntimeError) -> FileLock {
+        guard FileSystem.isDirectory(directory(id)) else { throw RuntimeError(.notFound, "container \(id) does not exist") }
+        let lock: FileLock
+        do {
+            lock = try FileLock(path: lockPath(id))
+        } catch {
+            if error.errno == ENOENT { throw RuntimeError(.notFound, "container \(id) does not exist") }
+            throw RuntimeError(.system, "lock container \(id): \(error)")
+        }
+        // A delete that held the lock may have removed the directory meanwhile.
+        guard FileSystem.isDirectory(directory(id)) else {
+            lock.release()
+            throw RuntimeError(.notFound, "container \(id) does not exist")
+        }
+        return lock
+    }
+}

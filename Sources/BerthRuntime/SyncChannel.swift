@@ -1,0 +1,87 @@
+import BerthSystem
+import Glibc
+
+/// The messages between `berth create` (parent) and the container's init (child) over a
+/// SOCK_SEQPACKET socketpair. The exchange reads as a script:
+///
+///     parent                          child (init)
+///     clone  ───────────────────────▶ waits
+///     joins child to cgroups
+///     go     ───────────────────────▶ namespaces, mounts
+///            ◀─────────────────────── runHooks   (only when prestart/createRuntime exist)
+///     runs prestart, createRuntime
+///     hooksDone ────────────────────▶ createContainer hooks, pivot_root, process setup
+///            ◀─────────────────────── ready      (or failed: stage and errno in the text)
+///     writes state, exits             waits on exec.fifo for `start`
+public enum SyncMessage: Equatable, Sendable {
+    case go
+    case runHooks
+    case hooksDone
+    case hooksFailed(String)
+    case ready
+    case failed(String)
+
+    var encoded: [UInt8] {
+        switch self {
+        case .go: [1]
+        case .runHooks: [2]
+        case .hooksDone: [3]
+        case .hooksFailed(let text): [4] + Array(text.utf8)
+        case .ready: [5]
+        case .failed(let text): [6] + Array(text.utf8)
+        }
+    }
+
+    init?(bytes: ArraySlice<UInt8>) {
+        guard let tag = bytes.first else { return nil }
+        let text = String(decoding: bytes.dropFirst(), as: UTF8.self)
+        switch tag {
+        case 1: self = .go
+        case 2: self = .runHooks
+        case 3: self = .hooksDone
+        case 4: self = .hooksFailed(text)
+        case 5: self = .ready
+        case 6: self = .failed(text)
+        default: return nil
+        }
+    }
+}
+
+/// One end of the parent/child socketpair.
+public struct SyncChannel: Sendable {
+    public let descriptor: Int32
+
+    /// A connected pair: (parent end, child end), both close-on-exec.
+    public static func pair() throws(RuntimeError) -> (SyncChannel, SyncChannel) {
+        var fds: [Int32] = [0, 0]
+        if socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) != 0 {
+            throw RuntimeError(.system, "\(SystemError.last("create sync socketpair"))")
+        }
+        return (SyncChannel(descriptor: fds[0]), SyncChannel(descriptor: fds[1]))
+    }
+
+    public func send(_ message: SyncMessage) throws(RuntimeError) {
+        let bytes = message.encoded
+        let sent = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        if sent < 0 { throw RuntimeError(.system, "\(SystemError.last("send sync message"))") }
+    }
+
+    /// The next message, or nil when the other end closed (the peer exited).
+    public func receive() throws(RuntimeError) -> SyncMessage? {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw RuntimeError(.system, "\(SystemError.last("receive sync message"))")
+            }
+            if count == 0 { return nil }
+            guard let message = SyncMessage(bytes: buffer[0..<count]) else {
+                throw RuntimeError(.system, "receive sync message: unknown message tag \(buffer[0])")
+            }
+            return message
+        }
+    }
+
+    public func close() { _ = Glibc.close(descriptor) }
+}

@@ -1,0 +1,96 @@
+import BerthJSON
+
+extension Spec {
+    /// The lowest and highest runtime-spec versions berth reads.
+    public static let minimumVersion = "1.0.0"
+    public static let maximumVersion = "1.3.0"
+    /// The version berth writes in `spec` and state output.
+    public static let currentVersion = "1.2.0"
+
+    /// Parses config.json text; errors name the file and the member.
+    public static func parse(_ bytes: [UInt8], source: String = "config.json") throws(SpecError) -> Spec {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(bytes)
+        } catch {
+            throw SpecError("\(source): \(error)")
+        }
+        let spec: Spec
+        do {
+            spec = try JSONValueDecoder.decode(Spec.self, from: value)
+        } catch {
+            throw SpecError("\(source): \(error)")
+        }
+        try spec.validate(source: source)
+        return spec
+    }
+
+    /// Checks what decoding cannot: versions, required sections, absolute paths, and the
+    /// features this berth does not have yet (each refused with a clear message).
+    public func validate(source: String = "config.json") throws(SpecError) {
+        guard Self.isSupported(version: ociVersion) else {
+            throw SpecError("\(source): ociVersion \"\(ociVersion)\" is not supported (berth reads \(Self.minimumVersion) to 1.3.x)")
+        }
+        guard let process else { throw SpecError("\(source): process property must not be empty") }
+        guard let args = process.args, !args.isEmpty else { throw SpecError("\(source): process.args must not be empty") }
+        _ = args
+        guard process.cwd.hasPrefix("/") else {
+            throw SpecError("\(source): process.cwd \"\(process.cwd)\" must be an absolute path")
+        }
+        guard let root, !root.path.isEmpty else { throw SpecError("\(source): root.path must be set") }
+        if process.terminal == true {
+            throw SpecError("\(source): process.terminal is true, but berth does not allocate terminals yet (--console-socket comes in a later release); set \"terminal\": false")
+        }
+        for (index, mount) in (mounts ?? []).enumerated() where !mount.destination.hasPrefix("/") {
+            throw SpecError("\(source): mounts[\(index)].destination \"\(mount.destination)\" must be an absolute path")
+        }
+        var seen = Set<String>()
+        for namespace in linux?.namespaces ?? [] {
+            guard NamespaceKind(specName: namespace.type) != nil else {
+                throw SpecError("\(source): linux.namespaces: unknown namespace type \"\(namespace.type)\"")
+            }
+            guard seen.insert(namespace.type).inserted else {
+                throw SpecError("\(source): linux.namespaces: \"\(namespace.type)\" is listed twice")
+            }
+            if namespace.type == "user" {
+                throw SpecError("\(source): linux.namespaces: user namespaces are not supported by this berth yet")
+            }
+        }
+        if (hostname ?? "").isEmpty == false, !seen.contains("uts") {
+            throw SpecError("\(source): hostname is set but there is no uts namespace; add {\"type\": \"uts\"} to linux.namespaces")
+        }
+        for hook in allHooks where !hook.hook.path.hasPrefix("/") {
+            throw SpecError("\(source): hooks.\(hook.kind).path \"\(hook.hook.path)\" must be an absolute path")
+        }
+        for hook in allHooks where (hook.hook.timeout ?? 1) <= 0 {
+            throw SpecError("\(source): hooks.\(hook.kind) timeout must be greater than zero")
+        }
+        for device in linux?.devices ?? [] {
+            guard ["c", "u", "b", "p"].contains(device.type) else {
+                throw SpecError("\(source): linux.devices \(device.path): unknown type \"\(device.type)\"")
+            }
+            guard device.path.hasPrefix("/dev/") else {
+                throw SpecError("\(source): linux.devices \(device.path): path must be under /dev")
+            }
+        }
+    }
+
+    /// Every hook with the name of its list.
+    public var allHooks: [(kind: String, hook: Hook)] {
+        guard let hooks else { return [] }
+        let lists: [(String, [Hook]?)] = [
+            ("prestart", hooks.prestart), ("createRuntime", hooks.createRuntime), ("createContainer", hooks.createContainer),
+            ("startContainer", hooks.startContainer), ("poststart", hooks.poststart), ("poststop", hooks.poststop),
+        ]
+        return lists.flatMap { kind, list in (list ?? []).map { (kind, $0) } }
+    }
+
+    /// Whether `version` is within 1.0.0 ... 1.3.x (pre-release suffixes such as
+    /// "1.0.2-dev" count as their release).
+    public static func isSupported(version: String) -> Bool {
+        let core = version.split(separator: "-", maxSplits: 1).first.map(String.init) ?? version
+        let parts = core.split(separator: ".").map { Int($0) }
+        guard parts.count == 3, let major = parts[0], let minor = parts[1], parts[2] != nil else { return false }
+        return major == 1 && (0...3).contains(minor)
+    }
+}

@@ -1,0 +1,210 @@
+#define _GNU_SOURCE
+#include "berth.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+const uint64_t berth_clone_newns = CLONE_NEWNS;
+const uint64_t berth_clone_newuts = CLONE_NEWUTS;
+const uint64_t berth_clone_newipc = CLONE_NEWIPC;
+const uint64_t berth_clone_newuser = CLONE_NEWUSER;
+const uint64_t berth_clone_newpid = CLONE_NEWPID;
+const uint64_t berth_clone_newnet = CLONE_NEWNET;
+const uint64_t berth_clone_newcgroup = CLONE_NEWCGROUP;
+const uint64_t berth_clone_newtime = CLONE_NEWTIME;
+
+const uint64_t berth_resolve_in_root = RESOLVE_IN_ROOT;
+const uint64_t berth_resolve_no_magiclinks = RESOLVE_NO_MAGICLINKS;
+const uint64_t berth_resolve_no_symlinks = RESOLVE_NO_SYMLINKS;
+const uint64_t berth_resolve_no_xdev = RESOLVE_NO_XDEV;
+const uint64_t berth_resolve_beneath = RESOLVE_BENEATH;
+
+const uint64_t berth_mount_attr_rdonly = MOUNT_ATTR_RDONLY;
+const uint64_t berth_mount_attr_nosuid = MOUNT_ATTR_NOSUID;
+const uint64_t berth_mount_attr_nodev = MOUNT_ATTR_NODEV;
+const uint64_t berth_mount_attr_noexec = MOUNT_ATTR_NOEXEC;
+const uint64_t berth_mount_attr_atime_mask = MOUNT_ATTR__ATIME;
+const uint64_t berth_mount_attr_relatime = MOUNT_ATTR_RELATIME;
+const uint64_t berth_mount_attr_noatime = MOUNT_ATTR_NOATIME;
+const uint64_t berth_mount_attr_strictatime = MOUNT_ATTR_STRICTATIME;
+const uint64_t berth_mount_attr_nodiratime = MOUNT_ATTR_NODIRATIME;
+
+const int berth_o_path = O_PATH;
+const int berth_at_recursive = AT_RECURSIVE;
+const int berth_at_empty_path = AT_EMPTY_PATH;
+
+pid_t berth_clone3(uint64_t flags, int cgroup_fd) {
+    struct clone_args args;
+    memset(&args, 0, sizeof(args));
+    args.flags = flags;
+    args.exit_signal = SIGCHLD;
+    if (cgroup_fd >= 0) {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = (uint64_t)cgroup_fd;
+    }
+    long pid = syscall(SYS_clone3, &args, sizeof(args));
+    if (pid >= 0 || errno != ENOSYS) return (pid_t)pid;
+    /* clone(2) cannot express CLONE_NEWTIME (it overlaps CSIGNAL) or CLONE_INTO_CGROUP. */
+    if ((flags & CLONE_NEWTIME) || cgroup_fd >= 0) {
+        errno = ENOSYS;
+        return -1;
+    }
+#if defined(__x86_64__)
+    return (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
+#else
+    return (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
+#endif
+}
+
+int berth_pivot_root(const char *new_root, const char *put_old) {
+    return (int)syscall(SYS_pivot_root, new_root, put_old);
+}
+
+int berth_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve) {
+    struct open_how how;
+    memset(&how, 0, sizeof(how));
+    how.flags = flags;
+    how.mode = mode;
+    how.resolve = resolve;
+    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
+int berth_mount_setattr(int dirfd, const char *path, unsigned int flags, uint64_t attr_set,
+                        uint64_t attr_clr, uint64_t propagation) {
+    struct mount_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.attr_set = attr_set;
+    attr.attr_clr = attr_clr;
+    attr.propagation = propagation;
+    return (int)syscall(SYS_mount_setattr, dirfd, path, flags, &attr, sizeof(attr));
+}
+
+int berth_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+int berth_pidfd_send_signal(int pidfd, int sig) {
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+int berth_close_range_cloexec(unsigned int first) {
+    return (int)syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC);
+}
+
+int berth_execveat(int fd, char *const argv[], char *const envp[]) {
+    return (int)syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+}
+
+int berth_set_dumpable(int value) { return prctl(PR_SET_DUMPABLE, value, 0, 0, 0); }
+int berth_set_pdeathsig(int sig) { return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0); }
+int berth_set_no_new_privs(void) { return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); }
+int berth_set_child_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
+int berth_set_name(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }
+
+dev_t berth_makedev(unsigned int major_number, unsigned int minor_number) {
+    return makedev(major_number, minor_number);
+}
+unsigned int berth_major(dev_t dev) { return major(dev); }
+unsigned int berth_minor(dev_t dev) { return minor(dev); }
+
+int berth_wifexited(int status) { return WIFEXITED(status); }
+int berth_wexitstatus(int status) { return WEXITSTATUS(status); }
+int berth_wifsignaled(int status) { return WIFSIGNALED(status); }
+int berth_wtermsig(int status) { return WTERMSIG(status); }
+
+int berth_trampoline_memfd(void) {
+    if (berth_trampoline_image_size == 0) {
+        errno = ENOEXEC;
+        return -1;
+    }
+    int fd = (int)syscall(SYS_memfd_create, "berth-trampoline",
+                          MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+    if (fd < 0 && errno == EINVAL)
+        fd = (int)syscall(SYS_memfd_create, "berth-trampoline", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0) return -1;
+    const unsigned char *at = berth_trampoline_image;
+    unsigned long left = berth_trampoline_image_size;
+    while (left > 0) {
+        ssize_t written = write(fd, at, left);
+        if (written < 0) {
+            if (errno == EINTR) continue;
+            int saved = errno;
+            close(fd);
+            errno = saved;
+            return -1;
+        }
+        at += written;
+        left -= (unsigned long)written;
+    }
+    if (fchmod(fd, 0555) < 0 ||
+        fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+#ifndef KEYCTL_JOIN_SESSION_KEYRING
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+#endif
+int berth_join_session_keyring(const char *name) {
+    return (int)syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name, 0, 0, 0);
+}
+
+int berth_set_rlimit(int resource, uint64_t soft, uint64_t hard, uint64_t *current_hard) {
+    struct rlimit limit = {.rlim_cur = soft, .rlim_max = hard};
+    if (setrlimit(resource, &limit) == 0) return 0;
+    int saved = errno;
+    struct rlimit current;
+    if (getrlimit(resource, &current) == 0) *current_hard = current.rlim_max;
+    errno = saved;
+    return -1;
+}
+
+int berth_setns(int fd, int nstype) { return setns(fd, nstype); }
+int berth_unshare(int flags) { return unshare(flags); }
+int berth_setresuid(uid_t uid) { return setresuid(uid, uid, uid); }
+int berth_setresgid(gid_t gid) { return setresgid(gid, gid, gid); }
+int berth_pipe2_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }

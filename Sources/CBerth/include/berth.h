@@ -1,0 +1,95 @@
+/*
+ * CBerth: the thin C layer under Berth's runtime. It holds what Swift cannot express or
+ * import from Glibc: raw syscalls without glibc wrappers (clone3, pivot_root, openat2,
+ * mount_setattr, pidfd_open), variadic calls (prctl), macros (makedev, WIFEXITED) and the
+ * constants the Glibc module does not export (CLONE_*, RESOLVE_*, MOUNT_ATTR_*).
+ */
+#ifndef BERTH_H
+#define BERTH_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Namespace flags, exported because Glibc does not import the CLONE_* macros. */
+extern const uint64_t berth_clone_newns;
+extern const uint64_t berth_clone_newuts;
+extern const uint64_t berth_clone_newipc;
+extern const uint64_t berth_clone_newuser;
+extern const uint64_t berth_clone_newpid;
+extern const uint64_t berth_clone_newnet;
+extern const uint64_t berth_clone_newcgroup;
+extern const uint64_t berth_clone_newtime;
+
+/* openat2 resolve flags. */
+extern const uint64_t berth_resolve_in_root;
+extern const uint64_t berth_resolve_no_magiclinks;
+extern const uint64_t berth_resolve_no_symlinks;
+extern const uint64_t berth_resolve_no_xdev;
+extern const uint64_t berth_resolve_beneath;
+
+/* mount_setattr attributes. */
+extern const uint64_t berth_mount_attr_rdonly;
+extern const uint64_t berth_mount_attr_nosuid;
+extern const uint64_t berth_mount_attr_nodev;
+extern const uint64_t berth_mount_attr_noexec;
+extern const uint64_t berth_mount_attr_atime_mask;
+extern const uint64_t berth_mount_attr_relatime;
+extern const uint64_t berth_mount_attr_noatime;
+extern const uint64_t berth_mount_attr_strictatime;
+extern const uint64_t berth_mount_attr_nodiratime;
+
+extern const int berth_o_path;
+extern const int berth_at_recursive;
+extern const int berth_at_empty_path;
+
+/*
+ * clone3 without a new stack: fork semantics (the child continues on a copy of the
+ * caller's stack), plus namespace flags. Falls back to clone(2) on ENOSYS. Returns the
+ * child's pid in the parent, 0 in the child, -1 with errno on failure. cgroup_fd >= 0 adds
+ * CLONE_INTO_CGROUP (cgroup v2).
+ */
+pid_t berth_clone3(uint64_t flags, int cgroup_fd);
+
+int berth_pivot_root(const char *new_root, const char *put_old);
+int berth_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
+int berth_mount_setattr(int dirfd, const char *path, unsigned int flags, uint64_t attr_set,
+                        uint64_t attr_clr, uint64_t propagation);
+int berth_pidfd_open(pid_t pid);
+int berth_pidfd_send_signal(int pidfd, int sig);
+int berth_close_range_cloexec(unsigned int first);
+int berth_execveat(int fd, char *const argv[], char *const envp[]);
+
+/* GNU extensions the Glibc module hides (it is imported without _GNU_SOURCE). */
+int berth_setns(int fd, int nstype);
+int berth_unshare(int flags);
+int berth_setresuid(uid_t uid);
+int berth_setresgid(gid_t gid);
+int berth_pipe2_cloexec(int fds[2]);
+
+int berth_set_dumpable(int value);
+int berth_set_pdeathsig(int sig);
+int berth_set_no_new_privs(void);
+int berth_set_child_subreaper(void);
+int berth_set_name(const char *name);
+
+dev_t berth_makedev(unsigned int major, unsigned int minor);
+unsigned int berth_major(dev_t dev);
+unsigned int berth_minor(dev_t dev);
+
+int berth_wifexited(int status);
+int berth_wexitstatus(int status);
+int berth_wifsignaled(int status);
+int berth_wtermsig(int status);
+
+/* setrlimit for this process; on failure *current_hard holds the hard limit in force. */
+int berth_set_rlimit(int resource, uint64_t soft, uint64_t hard, uint64_t *current_hard);
+
+/* The exec trampoline (tools/trampoline), as a sealed, close-on-exec memfd. */
+extern const unsigned char berth_trampoline_image[];
+extern const unsigned long berth_trampoline_image_size;
+int berth_trampoline_memfd(void);
+
+/* Session keyring: a new anonymous keyring for the container unless --no-new-keyring. */
+int berth_join_session_keyring(const char *name);
+
+#endif

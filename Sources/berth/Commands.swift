@@ -1,0 +1,140 @@
+import BerthJSON
+import BerthRuntime
+import BerthRuntimeSpec
+import BerthSystem
+import Glibc
+
+/// One berth command: its flags, how many positional arguments it takes, what it does.
+struct Command: Sendable {
+    let name: String
+    let usage: String
+    let flags: [FlagDefinition]
+    /// (minimum, maximum) positional arguments.
+    let arguments: (Int, Int)
+    /// Prefix runc puts on this command's errors ("create failed: ").
+    let errorPrefix: String?
+    let action: @Sendable (Context, ParsedArguments) throws -> Int32
+}
+
+/// What every command gets: the runtime and the output helpers.
+struct Context: Sendable {
+    let runtime: Runtime
+    let global: ParsedArguments
+
+    func printOut(_ text: String) {
+        var bytes = Array(text.utf8)
+        _ = bytes.withUnsafeMutableBytes { write(1, $0.baseAddress, $0.count) }
+    }
+}
+
+enum Commands {
+    static let createFlags: [FlagDefinition] = [
+        .value("bundle", "b"), .value("pid-file"), .bool("no-pivot"), .bool("no-new-keyring"), .value("preserve-fds"), .value("console-socket"),
+    ]
+
+    static func createOptions(_ arguments: ParsedArguments) throws -> CreateOptions {
+        var options = CreateOptions()
+        options.bundle = arguments.value("bundle") ?? "."
+        options.pidFile = arguments.value("pid-file")
+        options.noPivot = arguments.has("no-pivot")
+        options.noNewKeyring = arguments.has("no-new-keyring")
+        options.consoleSocket = arguments.value("console-socket")
+        if let count = arguments.value("preserve-fds") {
+            guard let number = Int(count), number >= 0, number < 65536 else { throw UsageError("invalid --preserve-fds value \"\(count)\"") }
+            options.preserveFds = number
+        }
+        return options
+    }
+
+    static let all: [Command] = [
+        Command(name: "spec", usage: "spec [--bundle DIR] [--rootless]: write a default config.json", flags: [.value("bundle", "b"), .bool("rootless")], arguments: (0, 0), errorPrefix: nil) { context, arguments in
+            let directory = arguments.value("bundle") ?? "."
+            let path = "\(directory)/config.json"
+            if FileSystem.exists(path) { throw RuntimeError(.alreadyExists, "File \(path) exists. Remove it first") }
+            let document = DefaultSpec.make(rootless: arguments.has("rootless"), uid: getuid(), gid: getgid())
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            if fd < 0 { throw SystemError.last("create", path) }
+            defer { close(fd) }
+            try FileSystem.writeAll(fd, Array(document.prettySerialized(indentation: "\t").utf8), path: path)
+            return 0
+        },
+        Command(name: "create", usage: "create [--bundle DIR] [--pid-file FILE] [--no-pivot] [--no-new-keyring] [--preserve-fds N] ID", flags: createFlags, arguments: (1, 1), errorPrefix: "berth create failed") { context, arguments in
+            _ = try context.runtime.create(id: arguments.positional[0], options: try createOptions(arguments))
+            return 0
+        },
+        Command(name: "start", usage: "start ID: run the user program of a created container", flags: [], arguments: (1, 1), errorPrefix: nil) { context, arguments in
+            try context.runtime.start(id: arguments.positional[0])
+            return 0
+        },
+        Command(name: "run", usage: "run [--bundle DIR] [--detach] [--pid-file FILE] [--keep] ID", flags: createFlags + [.bool("detach", "d"), .bool("keep"), .bool("no-subreaper")], arguments: (1, 1), errorPrefix: "berth run failed") { context, arguments in
+            let options = try createOptions(arguments)
+            if arguments.has("detach") && arguments.has("keep") { throw UsageError("--detach and --keep cannot be used together") }
+            return try context.runtime.run(id: arguments.positional[0], options: options, detach: arguments.has("detach"), keep: arguments.has("keep"))
+        },
+        Command(name: "state", usage: "state ID: print the OCI state of a container", flags: [], arguments: (1, 1), errorPrefix: nil) { context, arguments in
+            let state = try context.runtime.state(id: arguments.positional[0])
+            context.printOut(state.json.prettySerialized(indentation: "  "))
+            return 0
+        },
+        Command(name: "list", usage: "list [--format table|json] [--quiet]", flags: [.value("format", "f"), .bool("quiet", "q")], arguments: (0, 0), errorPrefix: nil) { context, arguments in
+            let format = arguments.value("format") ?? "table"
+            guard format == "table" || format == "json" else { throw UsageError("invalid format option") }
+            let states = try context.runtime.list()
+            if arguments.has("quiet") {
+                context.printOut(states.map { $0.id + "\n" }.joined())
+            } else if format == "json" {
+                context.printOut((states.isEmpty ? "null" : JSONValue.array(states.map(\.json)).serialized()) + "\n")
+            } else {
+                context.printOut(ListTable.render(states))
+            }
+            return 0
+        },
+        Command(name: "kill", usage: "kill [--all] ID [SIGNAL]: signal a container (default SIGTERM)", flags: [.bool("all", "a")], arguments: (1, 2), errorPrefix: nil) { context, arguments in
+            let name = arguments.positional.count > 1 ? arguments.positional[1] : "SIGTERM"
+            guard let signal = Signals.parse(name) else { throw RuntimeError(.invalidArgument, "unknown signal \"\(name)\"") }
+            try context.runtime.kill(id: arguments.positional[0], signal: signal, all: arguments.has("all"))
+            return 0
+        },
+        Command(name: "delete", usage: "delete [--force] ID", flags: [.bool("force", "f")], arguments: (1, 1), errorPrefix: nil) { context, arguments in
+            try context.runtime.delete(id: arguments.positional[0], force: arguments.has("force"))
+            return 0
+        },
+        Command(name: "features", usage: "features: what this runtime supports, as runtime-spec features JSON", flags: [], arguments: (0, 0), errorPrefix: nil) { context, _ in
+            context.printOut(Features.document().prettySerialized(indentation: "    ") + "\n")
+            return 0
+        },
+    ]
+
+    /// runc commands that later berth releases add; named so the error says so.
+    static let later: [String: String] = [
+        "exec": "exec comes with capabilities and seccomp", "ps": "ps comes with resource management", "pause": "pause comes with resource management",
+        "resume": "resume comes with resource management", "update": "update comes with resource management", "events": "events comes with resource management",
+        "checkpoint": "checkpoint/restore is not planned", "restore": "checkpoint/restore is not planned",
+    ]
+}
+
+/// `list`'s table, laid out like Go's tabwriter with minwidth 12 and padding 3, as runc.
+enum ListTable {
+    static func render(_ states: [ContainerState]) -> String {
+        let header = ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]
+        let rows = [header] + states.map { [$0.id, String($0.status == .stopped ? 0 : $0.pid), $0.status.rawValue, $0.bundle, $0.created, $0.owner] }
+        var widths = [Int](repeating: 12, count: header.count)
+        for row in rows {
+            for (column, cell) in row.enumerated() where column < header.count - 1 {
+                widths[column] = max(widths[column], cell.count + 3)
+            }
+        }
+        var text = ""
+        for row in rows {
+            for (column, cell) in row.enumerated() {
+                if column == header.count - 1 {
+                    text += cell
+                } else {
+                    text += cell + String(repeating: " ", count: widths[column] - cell.count)
+                }
+            }
+            text += "\n"
+        }
+        return text
+    }
+}
