@@ -85,11 +85,11 @@ public struct CgroupManager: Sendable {
                 let error = errno
                 if error == ENOENT { break }
                 attempt += 1
-                if error != EBUSY || attempt > 100 {
+                if error != EBUSY || attempt > 1000 {
                     failures.append("remove cgroup \(directory): \(SystemError.describe(errno: error))")
                     break
                 }
-                usleep(10_000)
+                usleep(1_000)
             }
         }
         if !failures.isEmpty { throw CgroupError(failures.joined(separator: "; ")) }

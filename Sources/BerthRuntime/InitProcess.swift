@@ -54,19 +54,33 @@ struct InitProcess {
         }
     }
 
+    /// Waits until the parent has placed this process in its cgroups, then creates the
+    /// cgroup namespace (rooted at that cgroup). The parent's first write to a v1
+    /// cgroup.procs waits out an RCU grace period (about 10 ms here), so the rootfs is
+    /// built meanwhile and this wait comes as late as it can: before the first cgroupfs
+    /// mount, or else after the mounts.
+    private func waitForCgroupPlacement(_ placed: inout Bool) throws(SystemError) {
+        if placed { return }
+        let message: SyncMessage?
+        do {
+            message = try channel.receive()
+        } catch {
+            throw SystemError(stage: "sync", errno: EIO, detail: error.message)
+        }
+        guard message == .go else { throw SystemError(stage: "sync", errno: EIO, detail: "the parent did not say go") }
+        placed = true
+        if newNamespaces.contains(.cgroup), berth_unshare(Int32(berth_clone_newcgroup)) != 0 {
+            throw SystemError.last("unshare", "cgroup namespace")
+        }
+    }
+
     private func setUp() throws(RuntimeError) {
-        guard try channel.receive() == .go else { throw RuntimeError(.system, "sync: the parent did not say go") }
+        var placed = false
 
         // Joined namespaces; the pid namespace was joined by the parent before clone.
         for (kind, descriptor) in namespaceDescriptors where kind != .pid {
             try stage("join \(kind.rawValue) namespace") {
                 if berth_setns(descriptor, 0) != 0 { throw SystemError.last("setns", kind.rawValue) }
-            }
-        }
-        // After the parent placed us in our cgroup, so the namespace is rooted there.
-        if newNamespaces.contains(.cgroup) {
-            try stage("unshare cgroup namespace") {
-                if berth_unshare(Int32(berth_clone_newcgroup)) != 0 { throw SystemError.last("unshare", "cgroup") }
             }
         }
         if newNamespaces.contains(.time) {
@@ -87,8 +101,9 @@ struct InitProcess {
         try stage("prepare rootfs") { try setup.prepare() }
         do {
             let root = try RootPath(rootfs)
-            try setup.mountAll(root: root)
+            try setup.mountAll(root: root) { () throws(SystemError) in try waitForCgroupPlacement(&placed) }
             try setup.createDevices(root: root)
+            try waitForCgroupPlacement(&placed)
         } catch {
             throw RuntimeError(.system, "rootfs setup: \(error)")
         }

@@ -41,9 +41,12 @@ struct RootfsSetup {
     }
 
     /// Step 2: every entry of `mounts`, in order.
-    func mountAll(root: borrowing RootPath) throws(SystemError) {
+    /// `beforeCgroupMount` runs once before the first `type: cgroup` mount: a cgroup
+    /// namespace must exist (and the process be in its cgroup) before cgroupfs is mounted.
+    func mountAll(root: borrowing RootPath, beforeCgroupMount: () throws(SystemError) -> Void) throws(SystemError) {
         for (index, mount) in (spec.mounts ?? []).enumerated() {
             do {
+                if mount.type == "cgroup" { try beforeCgroupMount() }
                 try mountOne(mount, root: root)
             } catch {
                 throw SystemError(stage: "mounts[\(index)] \(mount.destination)", subject: nil, errno: error.errno, detail: error.description)
@@ -118,8 +121,7 @@ struct RootfsSetup {
             if newCgroupNamespace {
                 try Mount.mount(source: "cgroup2", target: RootPath.procPath(of: target), type: "cgroup2", flags: flags, data: nil, display: destination)
             } else {
-                try Mount.mount(source: layout[0].directory, target: RootPath.procPath(of: target), type: nil, flags: UInt(MS_BIND), data: nil, display: destination)
-                try Mount.mount(source: nil, target: RootPath.procPath(of: target), type: nil, flags: UInt(MS_REMOUNT) | UInt(MS_BIND) | flags, data: nil, display: destination)
+                try bindReadOnly(source: layout[0].directory, target: target, flags: flags, destination: destination, root: root)
             }
             return
         }
@@ -136,8 +138,7 @@ struct RootfsSetup {
                     try Mount.mount(source: "cgroup", target: path, type: "cgroup", flags: flags, data: hierarchy.controllers.joined(separator: ","), display: "\(destination)/\(name)")
                 }
             } else {
-                try Mount.mount(source: directory, target: path, type: nil, flags: UInt(MS_BIND), data: nil, display: "\(destination)/\(name)")
-                try Mount.mount(source: nil, target: path, type: nil, flags: UInt(MS_REMOUNT) | UInt(MS_BIND) | flags | Mount.lockedFlags(of: path), data: nil, display: "\(destination)/\(name)")
+                try bindReadOnly(source: directory, target: subdirectory, flags: flags, destination: "\(destination)/\(name)", root: root)
             }
         }
         if options.flags & UInt(MS_RDONLY) != 0 {
@@ -145,6 +146,16 @@ struct RootfsSetup {
             defer { close(mounted) }
             try Mount.mount(source: nil, target: RootPath.procPath(of: mounted), type: nil, flags: UInt(MS_REMOUNT) | flags, data: "mode=755", display: "\(destination) (read-only)")
         }
+    }
+
+    /// Binds `source` onto the directory `target` and remounts the new mount with `flags`
+    /// (the remount must name the new mount, so the destination is resolved again).
+    private func bindReadOnly(source: String, target: Int32, flags: UInt, destination: String, root: borrowing RootPath) throws(SystemError) {
+        try Mount.mount(source: source, target: RootPath.procPath(of: target), type: nil, flags: UInt(MS_BIND), data: nil, display: destination)
+        let mounted = try root.open(destination)
+        defer { close(mounted) }
+        let path = RootPath.procPath(of: mounted)
+        try Mount.mount(source: nil, target: path, type: nil, flags: UInt(MS_REMOUNT) | UInt(MS_BIND) | flags | Mount.lockedFlags(of: path), data: nil, display: destination)
     }
 
     /// Step 3: device nodes (the defaults and `linux.devices`) and the /dev symlinks.

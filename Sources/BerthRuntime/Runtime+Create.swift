@@ -108,7 +108,8 @@ struct ContainerSetup {
             }
         }
 
-        // Cgroups first: the child joins them before it does anything else.
+        // Cgroup paths are resolved now (a bad cgroupsPath fails before anything exists);
+        // the directories are made after the clone, while the child builds the rootfs.
         let layout: CgroupLayout
         let paths: CgroupPaths
         do {
@@ -119,14 +120,6 @@ struct ContainerSetup {
             throw RuntimeError(.system, "cgroups: \(error)")
         }
         var manager = CgroupManager(paths: paths)
-        do {
-            try manager.create()
-        } catch {
-            cgroups = manager
-            throw RuntimeError(.system, "\(error)")
-        }
-        cgroups = manager
-        logger.debug("cgroups created", metadata: ["paths": "\(manager.directories)"])
 
         // exec.fifo: the init blocks writing to it until `start` reads.
         let fifoPath = store.fifoPath(id)
@@ -184,6 +177,9 @@ struct ContainerSetup {
         logger.debug("init process cloned", metadata: ["pid": "\(pid)"])
 
         do {
+            defer { cgroups = manager }
+            try manager.create()
+            logger.debug("cgroups created", metadata: ["paths": "\(manager.directories)"])
             try manager.join(pid: pid)
         } catch {
             throw RuntimeError(.system, "\(error)")

@@ -1,0 +1,40 @@
+# Berth: two commands on a fresh Debian 12 machine, as root.
+#   make demo   installs what is missing, builds, runs a container end to end
+#   make test   installs what is missing, builds, runs every test
+SHELL := /bin/bash
+export PATH := /opt/swift/usr/bin:$(PATH)
+
+# Debian packages the build, the tests and the benchmarks use.
+PACKAGES := busybox-static podman containerd runc crun hyperfine time iproute2 gcc
+RELEASE_FLAGS := -c release
+BERTH := .build/release/berth
+PROBE := .build/release/berth-probe
+
+.PHONY: all deps build demo test unit-test bench clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@command -v swift >/dev/null || { echo "swift 6 is required (expected at /opt/swift/usr/bin)"; exit 1; }
+
+build: deps
+	swift build $(RELEASE_FLAGS) --product berth
+	swift build $(RELEASE_FLAGS) --product berth-probe
+
+demo: build
+	./scripts/demo.sh $(BERTH)
+
+# Integration tests find the release binaries through these variables.
+test: build
+	BERTH_BINARY=$(CURDIR)/$(BERTH) BERTH_PROBE=$(CURDIR)/$(PROBE) swift test --parallel 2>&1 | tee .build/test.log | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Write|Linking|Build|Applying)'; exit $${PIPESTATUS[0]}
+
+bench: build
+	./bench/run-start.sh $(BERTH)
+
+clean:
+	rm -rf .build
