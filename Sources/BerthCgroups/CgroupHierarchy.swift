@@ -27,7 +27,7 @@ public struct CgroupHierarchy: Sendable, Equatable {
     /// The directory of cgroup `path` (absolute within the hierarchy) on this mount.
     public func directory(for path: String) -> String {
         var relative = path
-        if mountRoot != "/", relative.hasPrefix(mountRoot) { relative.removeFirst(mountRoot.count) }
+        if mountRoot != "/", relative == mountRoot || relative.hasPrefix(mountRoot + "/") { relative.removeFirst(mountRoot.count) }
         let trimmed = relative.split(separator: "/").joined(separator: "/")
         return trimmed.isEmpty ? mountPoint : "\(mountPoint)/\(trimmed)"
     }

@@ -20,6 +20,12 @@ public struct CgroupLayout: Sendable, Equatable {
     public var v1: [CgroupHierarchy] { hierarchies.filter { $0.version == .v1 } }
     public var unified: CgroupHierarchy? { hierarchies.first { $0.version == .v2 } }
 
+    /// Every cgroup v1 controller the kernel has had.
+    static let knownV1Controllers: Set<String> = [
+        "cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "net_cls", "net_prio", "blkio", "perf_event",
+        "hugetlb", "pids", "rdma", "misc", "debug",
+    ]
+
     /// The layout of this host.
     public static func current() throws(SystemError) -> CgroupLayout {
         let text = try FileSystem.readText("/proc/self/mountinfo")
@@ -47,7 +53,9 @@ public struct CgroupLayout: Sendable, Equatable {
                 }
             } else if type == "cgroup" {
                 let superOptions = fields[separator + 3].split(separator: ",").map(String.init)
-                let controllers = superOptions.filter { $0 != "rw" && $0 != "ro" && !$0.hasPrefix("release_agent") && $0 != "clone_children" && $0 != "noprefix" && $0 != "xattr" && $0 != "cpuset_v2_mode" && $0 != "nsdelegate" }
+                // Super options mix controllers with flags (rw, xattr, favordynmods...): keep
+                // only controller names and named hierarchies.
+                let controllers = superOptions.filter { knownV1Controllers.contains($0) || $0.hasPrefix("name=") }
                 guard !controllers.isEmpty, !hierarchies.contains(where: { $0.controllers == controllers }) else { continue }
                 hierarchies.append(CgroupHierarchy(version: .v1, mountPoint: mountPoint, mountRoot: root, controllers: controllers))
             }

@@ -75,15 +75,19 @@ public struct CgroupManager: Sendable {
         return []
     }
 
-    /// Removes the directories berth created, innermost first. A cgroup that still has
-    /// tasks gives EBUSY for a short while after they die, so each removal retries briefly.
-    public func destroy() throws(CgroupError) {
+    /// Removes the directories berth created, innermost first. A container's own cgroup
+    /// (a leaf, in `leaves`) can still be busy for a moment after its last task died, so
+    /// its removal is retried for up to a second; a parent berth created is left in place
+    /// without complaint while other containers' cgroups live under it.
+    public func destroy(leaves: Set<String>) throws(CgroupError) {
         var failures: [String] = []
         for directory in created.sorted(by: { $0.count > $1.count }) {
+            let isLeaf = leaves.contains(directory)
             var attempt = 0
             while rmdir(directory) != 0 {
                 let error = errno
                 if error == ENOENT { break }
+                if !isLeaf && (error == EBUSY || error == ENOTEMPTY) { break }
                 attempt += 1
                 if error != EBUSY || attempt > 1000 {
                     failures.append("remove cgroup \(directory): \(SystemError.describe(errno: error))")
@@ -93,6 +97,11 @@ public struct CgroupManager: Sendable {
             }
         }
         if !failures.isEmpty { throw CgroupError(failures.joined(separator: "; ")) }
+    }
+
+    /// Removes what berth created for this manager's container.
+    public func destroy() throws(CgroupError) {
+        try destroy(leaves: Set(directories))
     }
 }
 

@@ -50,7 +50,9 @@ public struct JSONNumber: Sendable, Equatable, CustomStringConvertible {
 
     public init(text: String) { self.text = text }
     public init<T: BinaryInteger>(_ value: T) { self.text = String(value) }
-    public init(_ value: Double) {
+    /// A number for `value`; nil for infinities and NaN, which JSON cannot express.
+    public init?(_ value: Double) {
+        guard value.isFinite else { return nil }
         if value.rounded() == value, abs(value) < 1e15 {
             self.text = String(Int64(value))
         } else {

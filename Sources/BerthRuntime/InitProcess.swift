@@ -29,6 +29,7 @@ struct InitProcess {
 
     /// Runs the setup script; on any error reports it to the parent and exits.
     func run() -> Never {
+        closeInheritedDescriptors()
         var empty = sigset_t()
         sigemptyset(&empty)
         sigprocmask(SIG_SETMASK, &empty, nil)
@@ -42,6 +43,19 @@ struct InitProcess {
             _exit(1)
         }
         _exit(1)
+    }
+
+    /// Closes what the caller of berth left open (beyond stdio and --preserve-fds) at
+    /// once: the init may wait a long time for `start`, and an inherited pipe or socket
+    /// held that long keeps its reader from ever seeing end-of-file.
+    private func closeInheritedDescriptors() {
+        let keep = Set([channel.descriptor, fifo, hostProc, trampoline] + namespaceDescriptors.map(\.1)).filter { $0 >= 0 }.sorted()
+        var first = UInt32(3 + options.preserveFds)
+        for fd in keep {
+            if UInt32(fd) > first { _ = berth_close_range(first, UInt32(fd) - 1) }
+            first = max(first, UInt32(fd) + 1)
+        }
+        _ = berth_close_range(first, UInt32.max)
     }
 
     private func stage<T>(_ name: String, _ body: () throws -> T) throws(RuntimeError) -> T {

@@ -66,7 +66,7 @@ extension Runtime {
         if !record.ownPidNamespace { signalAll(record, signal: SIGKILL) }
         let manager = CgroupManager(paths: CgroupPaths(directories: []), created: record.cgroupCreated)
         do {
-            try manager.destroy()
+            try manager.destroy(leaves: Set(record.cgroupDirectories))
         } catch {
             failure = RuntimeError(.system, "delete \(record.id): \(error)")
         }

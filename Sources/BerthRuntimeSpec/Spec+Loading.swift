@@ -69,7 +69,8 @@ extension Spec {
             guard ["c", "u", "b", "p"].contains(device.type) else {
                 throw SpecError("\(source): linux.devices \(device.path): unknown type \"\(device.type)\"")
             }
-            guard device.path.hasPrefix("/dev/") else {
+            let components = device.path.split(separator: "/")
+            guard device.path.hasPrefix("/dev/"), components.count >= 2, !components.contains(".."), !components.contains(".") else {
                 throw SpecError("\(source): linux.devices \(device.path): path must be under /dev")
             }
         }

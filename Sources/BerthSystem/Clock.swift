@@ -19,8 +19,14 @@ public enum Clock {
     /// RFC 3339 with nanoseconds in UTC, as Go's time.RFC3339Nano (trailing zeros trimmed):
     /// `2026-11-29T05:01:02.123456789Z`.
     public static func rfc3339(nanoseconds: Int64) -> String {
-        var seconds = time_t(nanoseconds / 1_000_000_000)
-        let fraction = Int(nanoseconds % 1_000_000_000)
+        // Floor division, so times before 1970 keep a non-negative fraction.
+        var wholeSeconds = nanoseconds / 1_000_000_000
+        var fraction = Int(nanoseconds % 1_000_000_000)
+        if fraction < 0 {
+            fraction += 1_000_000_000
+            wholeSeconds -= 1
+        }
+        var seconds = time_t(wholeSeconds)
         var parts = tm()
         gmtime_r(&seconds, &parts)
         func pad(_ value: Int32, _ width: Int) -> String {

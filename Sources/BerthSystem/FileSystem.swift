@@ -51,11 +51,16 @@ public enum FileSystem {
         let temporary = "\(path).tmp-\(getpid())"
         let fd = try retryingInterrupts("create", temporary) { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
         do {
+            defer { close(fd) }
             try writeAll(fd, bytes, path: temporary)
-            close(fd)
+            try retryingInterrupts("fsync", temporary) { fsync(fd) }
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        do {
             try retryingInterrupts("rename", temporary) { rename(temporary, path) }
         } catch {
-            close(fd)
             unlink(temporary)
             throw error
         }
@@ -80,12 +85,18 @@ public enum FileSystem {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/\(component)"
+            var failure: SystemError?
             if mkdir(current, mode) == 0 {
                 created.append(current)
             } else if Glibc.errno != EEXIST {
-                throw SystemError.last("mkdir", current)
+                failure = SystemError.last("mkdir", current)
             } else if !isDirectory(current) {
-                throw SystemError(stage: "mkdir", subject: current, errno: ENOTDIR)
+                failure = SystemError(stage: "mkdir", subject: current, errno: ENOTDIR)
+            }
+            if let failure {
+                // Leave nothing half-made behind.
+                for directory in created.reversed() { rmdir(directory) }
+                throw failure
             }
         }
         return created

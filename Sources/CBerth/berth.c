@@ -131,6 +131,10 @@ int berth_close_range_cloexec(unsigned int first) {
     return (int)syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC);
 }
 
+int berth_close_range(unsigned int first, unsigned int last) {
+    return (int)syscall(SYS_close_range, first, last, 0);
+}
+
 int berth_execveat(int fd, char *const argv[], char *const envp[]) {
     return (int)syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
 }

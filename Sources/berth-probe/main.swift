@@ -91,11 +91,8 @@ func report() -> JSONValue {
     object["namespaces"] = .object(namespaces)
     object["env"] = .array(environmentList().map { .string($0) })
     object["exe"] = .optional(link("/proc/self/exe"))
-    object["dumpable"] = .int(prctl_get_dumpable())
     return .object(object)
 }
-
-func prctl_get_dumpable() -> Int32 { Int32((text("/proc/self/stat") != nil) ? 1 : 0) }
 
 func environmentList() -> [String] {
     var result: [String] = []
@@ -107,16 +104,17 @@ func environmentList() -> [String] {
     return result
 }
 
+/// Names in `path`, without the descriptor opendir itself holds while listing /proc/self/fd.
 func listDirectory(_ path: String) throws -> [String] {
     guard let directory = opendir(path) else { return [] }
     defer { closedir(directory) }
+    let own = String(dirfd(directory))
     var names: [String] = []
     while let entry = readdir(directory) {
         let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
-        if name != "." && name != ".." { names.append(name) }
+        if name != "." && name != ".." && name != own { names.append(name) }
     }
-    // The directory's own descriptor is listed too; drop what no longer exists.
-    return names.filter { link("/proc/self/fd/\($0)") != nil }
+    return names
 }
 
 func say(_ line: String) {

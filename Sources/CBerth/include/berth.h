@@ -57,6 +57,7 @@ int berth_mount_setattr(int dirfd, const char *path, unsigned int flags, uint64_
 int berth_pidfd_open(pid_t pid);
 int berth_pidfd_send_signal(int pidfd, int sig);
 int berth_close_range_cloexec(unsigned int first);
+int berth_close_range(unsigned int first, unsigned int last);
 int berth_execveat(int fd, char *const argv[], char *const envp[]);
 
 /* GNU extensions the Glibc module hides (it is imported without _GNU_SOURCE). */
