@@ -31,7 +31,11 @@ public struct CgroupManager: Sendable {
             }
             created.append(contentsOf: made)
             if hierarchy.version == .v1 && hierarchy.controllers.contains("cpuset") {
-                for level in made {
+                // Every level from the mount point down: a parent made by someone else
+                // without cpus or mems would refuse tasks in everything below it.
+                var level = hierarchy.mountPoint
+                for component in directory.dropFirst(hierarchy.mountPoint.count).split(separator: "/") {
+                    level += "/\(component)"
                     try Self.inheritCpuset(level)
                 }
             }

@@ -121,12 +121,11 @@ struct ContainerSetup {
         }
         var manager = CgroupManager(paths: paths)
 
-        // exec.fifo: the init blocks writing to it until `start` reads.
+        // exec.fifo: the init holds its read end and waits until `start` writes a byte.
         let fifoPath = store.fifoPath(id)
-        if mkfifo(fifoPath, 0o622) != 0 { throw RuntimeError(.system, "\(SystemError.last("mkfifo", fifoPath))") }
+        if mkfifo(fifoPath, 0o600) != 0 { throw RuntimeError(.system, "\(SystemError.last("mkfifo", fifoPath))") }
         let minimum = Int32(3 + options.preserveFds)
-        let fifo = try moved(open(fifoPath, berth_o_path | O_CLOEXEC), "open", fifoPath, minimum)
-        let hostProc = try moved(open("/proc", O_DIRECTORY | berth_o_path | O_CLOEXEC), "open", "/proc", minimum)
+        let fifo = try moved(open(fifoPath, O_RDONLY | O_NONBLOCK | O_CLOEXEC), "open", fifoPath, minimum)
         let trampoline: Int32 = berth_trampoline_image_size > 0 ? try moved(berth_trampoline_memfd(), "create", "exec trampoline memfd", minimum) : -1
         let (parentChannel, childChannel) = try SyncChannel.pair()
         let parentEnd = try moved(parentChannel.descriptor, "move", "sync socket", minimum)
@@ -147,7 +146,7 @@ struct ContainerSetup {
 
         let hasParentHooks = !(spec.hooks?.prestart ?? []).isEmpty || !(spec.hooks?.createRuntime ?? []).isEmpty
         let initProcess = InitProcess(
-            spec: spec, id: id, bundle: bundle, rootfs: rootfs, channel: SyncChannel(descriptor: childEnd), fifo: fifo, hostProc: hostProc,
+            spec: spec, id: id, bundle: bundle, rootfs: rootfs, channel: SyncChannel(descriptor: childEnd), fifo: fifo,
             trampoline: trampoline, namespaceDescriptors: joined, newNamespaces: newNamespaces, cgroupPaths: paths, options: options,
             hasParentHooks: hasParentHooks)
 
@@ -184,7 +183,15 @@ struct ContainerSetup {
         } catch {
             throw RuntimeError(.system, "\(error)")
         }
-        try channel.send(.go)
+        do {
+            try channel.send(.go)
+        } catch {
+            // The init failed before it read "go": its report is waiting in the socket.
+            if case .failed(let text)? = try? channel.receive() {
+                throw RuntimeError(.system, "unable to start container process: \(text)")
+            }
+            throw error
+        }
 
         while true {
             guard let message = try channel.receive() else {

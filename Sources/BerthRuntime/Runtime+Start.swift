@@ -1,6 +1,5 @@
 import BerthRuntimeSpec
 import BerthSystem
-import CBerth
 import Glibc
 
 extension Runtime {
@@ -23,27 +22,30 @@ extension Runtime {
         try runPoststart(record)
     }
 
-    /// Opens exec.fifo for reading, which unblocks the init's open for writing, and reads
-    /// the byte it writes. The init's pidfd is polled too, so an init that died does not
-    /// leave `start` waiting forever.
+    /// Writes one byte into exec.fifo, which wakes the init, then waits until the init's
+    /// read end closes: it is close-on-exec, so that moment is the exec of the user program
+    /// (or the init's death, if a startContainer hook failed). A fifo without a reader
+    /// means the init is gone.
     func releaseInit(_ record: ContainerRecord) throws(RuntimeError) {
         let fifoPath = store.fifoPath(record.id)
-        let fifo = open(fifoPath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        if fifo < 0 { throw RuntimeError(.system, "\(SystemError.last("open", fifoPath))") }
-        defer { close(fifo) }
-        let pidfd = berth_pidfd_open(record.pid)
-        defer { if pidfd >= 0 { close(pidfd) } }
-        var byte: UInt8 = 0
-        while true {
-            var entries = [pollfd(fd: fifo, events: Int16(POLLIN), revents: 0), pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)]
-            let ready = poll(&entries, 2, 100)
-            if ready < 0 && errno != EINTR { throw RuntimeError(.system, "\(SystemError.last("poll", fifoPath))") }
-            if entries[0].revents & Int16(POLLIN) != 0, read(fifo, &byte, 1) == 1 { break }
-            if entries[1].revents != 0 || record.status(store: store) == .stopped {
-                throw RuntimeError(.invalidState, "cannot start a container that has stopped")
-            }
+        let fifo = open(fifoPath, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+        if fifo < 0 {
+            if errno == ENXIO { throw RuntimeError(.invalidState, "cannot start a container that has stopped") }
+            throw RuntimeError(.system, "\(SystemError.last("open", fifoPath))")
         }
+        defer { close(fifo) }
+        var byte: UInt8 = 0x30
+        if write(fifo, &byte, 1) != 1 { throw RuntimeError(.system, "\(SystemError.last("write", fifoPath))") }
         unlink(fifoPath)
+        while true {
+            var entry = pollfd(fd: fifo, events: 0, revents: 0)
+            let ready = poll(&entry, 1, -1)
+            if ready < 0 && errno != EINTR { break }
+            if entry.revents & Int16(POLLERR | POLLHUP) != 0 { break }
+        }
+        if record.status(store: store) == .stopped {
+            throw RuntimeError(.invalidState, "container \(record.id) stopped before its process started (a failed startContainer hook or exec)")
+        }
     }
 
     func runPoststart(_ record: ContainerRecord) throws(RuntimeError) {
