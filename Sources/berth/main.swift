@@ -57,10 +57,13 @@ func main() -> Int32 {
     if let path = global.value("log"), !path.isEmpty {
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         if fd < 0 {
-            emitError("\(SystemError.last("open", path))", destination: destination)
-            return 1
+            // A log file that cannot be opened (a shim's cleanup often names one in a bundle
+            // that is already gone) must not stop the command: log to stderr instead.
+            let reason = SystemError.last("open log file", path)
+            destination.write(destination.line(level: "warning", message: "\(reason); logging to stderr"))
+        } else {
+            destination = LogDestination(descriptor: fd, format: destination.format, toFile: true)
         }
-        destination = LogDestination(descriptor: fd, format: destination.format, toFile: true)
     }
     let level: Logger.Level = global.has("debug") ? .debug : .warning
     let logDestination = destination

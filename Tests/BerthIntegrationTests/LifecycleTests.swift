@@ -254,6 +254,14 @@ struct LifecycleTests {
         #expect(text.stderr.contains("level=error msg=\"container nosuch does not exist\""))
     }
 
+    @Test("a --log file that cannot be opened is a warning, not a failure (shims name logs in deleted bundles)")
+    func unopenableLog() throws {
+        let sandbox = try Sandbox()
+        let output = try execute(Binaries.berth, ["--root", sandbox.root, "--log", "\(sandbox.directory)/gone/log.json", "--log-format", "json", "delete", "--force", "nosuch"])
+        #expect(output.status == 0)
+        #expect(output.stderr.contains("\"level\":\"warning\""))
+    }
+
     @Test("spec writes a default config.json that berth can run, and refuses to overwrite one")
     func specCommand() throws {
         let sandbox = try Sandbox()

@@ -1,0 +1,292 @@
+#!/bin/bash
+# podman-smoke.sh RUNTIME
+#
+# Drives podman 4.3.x (Debian 12) with the OCI runtime binary RUNTIME in a
+# private, throw-away setup (own graphroot/runroot/tmpdir/config files, own
+# cgroup parent, own runtime state root), checks the results and always cleans up.
+#
+# Needs: root, podman, conmon, busybox-static (/usr/bin/busybox), tar.
+# Env knobs:
+#   SMOKE_EXEC=0            skip the `podman exec` step
+#   SMOKE_DIRECT=1          pass RUNTIME to podman as is (no wrapper). The runtime then
+#                           uses its own default --root (e.g. /run/runc) and no argv log.
+#   SMOKE_STORAGE_DRIVER=.. overlay (default) or vfs
+#   SMOKE_KEEP=1            do not delete the temp dir (mounts/cgroups/processes are
+#                           still cleaned up)
+#   SMOKE_TIMEOUT=60        per-command timeout in seconds
+#   SMOKE_CGROUPS=disabled  run containers with --cgroups=disabled
+# Exit status: 0 = all checks passed, 1 = a check failed, 2 = usage/setup error.
+set -u
+
+RT_IN=${1:-}
+if [ -z "$RT_IN" ]; then echo "usage: $0 /path/to/oci-runtime" >&2; exit 2; fi
+RT=$(readlink -f "$RT_IN" 2>/dev/null || true)
+if [ -z "$RT" ] || [ ! -x "$RT" ]; then echo "runtime '$RT_IN' is not an executable file" >&2; exit 2; fi
+if [ "$(id -u)" != 0 ]; then echo "must run as root" >&2; exit 2; fi
+for b in podman conmon tar timeout; do
+  command -v "$b" >/dev/null || { echo "missing $b" >&2; exit 2; }
+done
+BUSYBOX=${BUSYBOX:-/usr/bin/busybox}
+[ -x "$BUSYBOX" ] || { echo "missing $BUSYBOX (apt-get install busybox-static)" >&2; exit 2; }
+
+# The name podman derives from the runtime path (its basename). It must be listed in
+# runtime_supports_json, otherwise conmon does not pass --log-format=json --log <file>.
+RTNAME=$(basename "$RT_IN")
+TMO=${SMOKE_TIMEOUT:-60}
+DRIVER=${SMOKE_STORAGE_DRIVER:-overlay}
+
+T=$(mktemp -d /tmp/podman-smoke.XXXXXX) || exit 2
+TAG=$(basename "$T" | tr -cd 'A-Za-z0-9')
+CG=/podman_smoke_$TAG                 # cgroup parent for conmon + containers
+FAILED=0
+START=$(date +%s.%N)
+
+# podman (as root) always writes its blob-info cache to /var/lib/containers/cache
+# (no config knob in 4.3); remember whether it existed so we remove only what we made.
+VLC_EXISTED=0; [ -e /var/lib/containers ] && VLC_EXISTED=1
+
+now() { date +%s.%N; }
+el() { awk -v a="$(now)" -v b="$1" 'BEGIN{printf "%.2fs", a-b}'; }
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; FAILED=1; }
+info() { echo "....  $*"; }
+
+cgroup_mounts() { awk '$3=="cgroup"||$3=="cgroup2"{print $2}' /proc/self/mounts; }
+
+# pids of processes whose command line mentions our temp dir (conmon, podman cleanup, wrapper)
+pids_mentioning_T() {
+  local p
+  for p in /proc/[0-9]*; do
+    p=${p#/proc/}
+    [ "$p" = "$$" ] && continue
+    { tr '\0' ' ' < /proc/$p/cmdline; } 2>/dev/null | grep -qF "$T/" && echo "$p"
+  done
+}
+
+kill_cgroup_tree() {
+  local m d
+  for m in $(cgroup_mounts); do
+    [ -d "$m$CG" ] || continue
+    for d in $(find "$m$CG" -type d 2>/dev/null); do
+      [ -f "$d/freezer.state" ] && echo THAWED > "$d/freezer.state" 2>/dev/null
+      [ -f "$d/cgroup.freeze" ] && echo 0 > "$d/cgroup.freeze" 2>/dev/null
+      xargs -r kill -9 < "$d/cgroup.procs" 2>/dev/null
+    done
+  done
+}
+
+remove_cgroups() {
+  local m i
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    local left=0
+    for m in $(cgroup_mounts); do
+      [ -d "$m$CG" ] || continue
+      find "$m$CG" -depth -type d -exec rmdir {} \; 2>/dev/null
+      [ -d "$m$CG" ] && left=1
+    done
+    [ $left = 0 ] && return 0
+    kill_cgroup_tree; sleep 0.2
+  done
+  echo "WARN: could not remove cgroup $CG in some hierarchies" >&2
+}
+
+umount_under_T() {
+  local mp i
+  for i in 1 2 3; do
+    # mountinfo field 5 = mount point; deepest first
+    for mp in $(awk -v t="$T/" 'index($5, t)==1 {print $5}' /proc/self/mountinfo | sort -r); do
+      umount "$mp" 2>/dev/null || umount -l "$mp" 2>/dev/null
+    done
+  done
+}
+
+cleanup() {
+  local rc=$?
+  set +e
+  trap - EXIT INT TERM
+  echo "---- cleanup"
+  if [ -n "${P_READY:-}" ]; then
+    timeout 30 "${P[@]}" rm -a -f -t 0 >/dev/null 2>&1
+    timeout 30 "${P[@]}" system reset -f >/dev/null 2>&1
+  fi
+  kill_cgroup_tree
+  for p in $(pids_mentioning_T); do kill -9 "$p" 2>/dev/null; done
+  sleep 0.1
+  umount_under_T
+  remove_cgroups
+  if [ "${SMOKE_KEEP:-0}" = 1 ]; then echo "kept $T"; else rm -rf "$T"; fi
+  if [ $VLC_EXISTED = 0 ] && [ -d /var/lib/containers ]; then
+    rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb
+    rmdir /var/lib/containers/cache /var/lib/containers 2>/dev/null
+  fi
+  echo "total time $(el "$START")"
+  if [ $rc = 0 ] && [ $FAILED = 0 ]; then echo "RESULT: podman smoke PASSED with $RT_IN"; exit 0; fi
+  echo "RESULT: podman smoke FAILED with $RT_IN"
+  [ $rc = 0 ] && rc=1
+  exit $rc
+}
+trap cleanup EXIT
+trap 'echo "interrupted"; FAILED=1; exit 1' INT TERM
+
+echo "runtime: $RT_IN -> $RT   tmp: $T   cgroup parent: $CG   storage: $DRIVER"
+mkdir -p "$T"/{etc,root,runroot,tmp,netconf,bin,rootfs,runtime-root}
+
+# --- runtime as podman sees it ------------------------------------------------------
+if [ "${SMOKE_DIRECT:-0}" = 1 ]; then
+  RUNTIME_PATH=$RT_IN
+else
+  # Same basename as the real binary; injects a private --root (podman cannot pass
+  # --runtime-flag to its `container cleanup` child, so --runtime-flag root=... leaks
+  # state into the runtime's default root) and logs every argv.
+  RUNTIME_PATH=$T/bin/$RTNAME
+  cat > "$RUNTIME_PATH" <<EOF
+#!/bin/sh
+{ printf '%s' "\$(date +%T.%N) ppid=\$PPID:"; for a in "\$@"; do printf ' %s' "\$a"; done; echo; } >> "$T/runtime-argv.log"
+exec "$RT" --root "$T/runtime-root" "\$@"
+EOF
+  chmod 755 "$RUNTIME_PATH"
+fi
+
+# --- config files (passed via env vars; nothing in /etc is needed) -----------------------
+cat > "$T/etc/containers.conf" <<EOF
+[containers]
+log_driver = "k8s-file"
+# hard RLIMIT_NOFILE is 20000 here and cannot be raised; podman's default for root is
+# 1048576 for both nofile and nproc, which the runtime then fails to set.
+default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
+netns = "none"
+
+[network]
+# cni: nothing is created outside network_config_dir (netavark would create
+# /run/containers/networks even with --network none).
+network_backend = "cni"
+network_config_dir = "$T/netconf"
+
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$T/tmp/events.log"
+tmp_dir = "$T/tmp"
+# default "shm" would create /dev/shm/libpod_lock, shared by all root podmans
+lock_type = "file"
+image_copy_tmp_dir = "$T/tmp"
+runtime_supports_json = ["$RTNAME", "crun", "runc"]
+runtime_supports_nocgroup = ["$RTNAME", "crun"]
+EOF
+cat > "$T/etc/storage.conf" <<EOF
+[storage]
+driver = "$DRIVER"
+graphroot = "$T/root"
+runroot = "$T/runroot"
+EOF
+cat > "$T/etc/registries.conf" <<EOF
+unqualified-search-registries = []
+short-name-mode = "disabled"
+EOF
+export CONTAINERS_CONF=$T/etc/containers.conf
+export CONTAINERS_STORAGE_CONF=$T/etc/storage.conf
+export CONTAINERS_REGISTRIES_CONF=$T/etc/registries.conf
+export TMPDIR=$T/tmp
+
+P=(timeout "$TMO" podman --root "$T/root" --runroot "$T/runroot" --tmpdir "$T/tmp"
+   --storage-driver "$DRIVER" --cgroup-manager cgroupfs --events-backend file
+   --network-config-dir "$T/netconf" --runtime "$RUNTIME_PATH")
+RUNOPTS=(--network none --ulimit nofile=1024:1024 --ulimit nproc=4096:4096)
+# SMOKE_CGROUPS=disabled: podman --cgroups=disabled (no cgroupsPath/resources in config.json;
+# conmon is not moved either; --cgroup-parent is then refused). Only for runtimes listed in
+# runtime_supports_nocgroup.
+if [ "${SMOKE_CGROUPS:-enabled}" = disabled ]; then RUNOPTS+=(--cgroups=disabled); else RUNOPTS+=(--cgroup-parent "$CG"); fi
+P_READY=1
+
+# --- image from a busybox-static rootfs ------------------------------------------------
+t=$(now)
+mkdir -p "$T"/rootfs/{bin,etc,proc,sys,dev,tmp,root,run}
+cp "$BUSYBOX" "$T/rootfs/bin/busybox"
+for a in sh echo hostname id cat sleep true false ls env; do ln -s busybox "$T/rootfs/bin/$a"; done
+echo 'root:x:0:0:root:/root:/bin/sh' > "$T/rootfs/etc/passwd"
+echo 'root:x:0:' > "$T/rootfs/etc/group"
+tar -C "$T/rootfs" -cf "$T/rootfs.tar" .
+if out=$("${P[@]}" import --change 'CMD ["/bin/sh"]' "$T/rootfs.tar" localhost/smoke-busybox:latest 2>&1); then
+  pass "podman import ($(el "$t"))"
+else
+  fail "podman import: $out"; exit 1
+fi
+
+# --- 1. run --rm: output and exit code 0 ----------------------------------------------
+t=$(now)
+out=$("${P[@]}" run --rm "${RUNOPTS[@]}" localhost/smoke-busybox /bin/sh -c 'echo hello; hostname; id -u' 2>"$T/err"); rc=$?
+l1=$(echo "$out" | sed -n 1p); l2=$(echo "$out" | sed -n 2p); l3=$(echo "$out" | sed -n 3p)
+if [ $rc = 0 ] && [ "$l1" = hello ] && echo "$l2" | grep -qE '^[0-9a-f]{12}$' && [ "$l3" = 0 ]; then
+  pass "run --rm echo/hostname/id: rc=0 out=[$(echo $out)] ($(el "$t"))"
+else
+  fail "run --rm echo/hostname/id: rc=$rc out=[$out] err=[$(cat "$T/err")]"
+fi
+
+# --- 2. non-zero exit code propagates --------------------------------------------------
+t=$(now)
+"${P[@]}" run --rm "${RUNOPTS[@]}" localhost/smoke-busybox /bin/sh -c 'exit 42' >/dev/null 2>"$T/err"; rc=$?
+if [ $rc = 42 ]; then pass "run --rm 'exit 42' -> rc=42 ($(el "$t"))"
+else fail "run --rm 'exit 42' -> rc=$rc err=[$(cat "$T/err")]"; fi
+
+# --- 3. stdout/stderr separation and stdin ----------------------------------------------
+t=$(now)
+out=$(echo piped-in | "${P[@]}" run --rm -i "${RUNOPTS[@]}" localhost/smoke-busybox /bin/sh -c 'cat; echo to-stderr >&2' 2>"$T/err"); rc=$?
+if [ $rc = 0 ] && [ "$out" = piped-in ] && grep -qx to-stderr "$T/err"; then
+  pass "run -i: stdin->stdout and stderr separate ($(el "$t"))"
+else
+  fail "run -i: rc=$rc out=[$out] err=[$(cat "$T/err")]"
+fi
+
+# --- 4. detached lifecycle: run -d, exec, stop (SIGTERM), rm ------------------------------
+t=$(now)
+cid=$("${P[@]}" run -d --name smoke-life "${RUNOPTS[@]}" localhost/smoke-busybox \
+      /bin/sh -c 'trap "echo got-term; exit 0" TERM; echo ready; while :; do sleep 0.1; done' 2>"$T/err"); rc=$?
+if [ $rc = 0 ]; then
+  for i in $(seq 50); do "${P[@]}" logs smoke-life 2>/dev/null | grep -q ready && break; sleep 0.1; done
+  st=$("${P[@]}" inspect smoke-life --format '{{.State.Status}}' 2>&1)
+  [ "$st" = running ] && pass "run -d: status running ($(el "$t"))" || fail "run -d: status=[$st]"
+  # SMOKE_EXEC=0 skips exec, for runtimes without `exec` (berth until its exec lands).
+  if [ "${SMOKE_EXEC:-1}" = 1 ]; then
+    t=$(now)
+    out=$("${P[@]}" exec smoke-life /bin/sh -c 'echo exec-ok; exit 5' 2>"$T/err"); rc=$?
+    if [ $rc = 5 ] && [ "$out" = exec-ok ]; then pass "exec: out=exec-ok rc=5 ($(el "$t"))"
+    else fail "exec: rc=$rc out=[$out] err=[$(cat "$T/err")]"; fi
+  else
+    info "exec skipped (SMOKE_EXEC=0)"
+  fi
+  t=$(now)
+  "${P[@]}" stop -t 10 smoke-life >/dev/null 2>"$T/err"; rc=$?
+  ec=$("${P[@]}" inspect smoke-life --format '{{.State.ExitCode}}' 2>&1)
+  if [ $rc = 0 ] && [ "$ec" = 0 ] && "${P[@]}" logs smoke-life 2>/dev/null | grep -q got-term; then
+    pass "stop: SIGTERM delivered, exit code 0 ($(el "$t"))"
+  else
+    fail "stop: rc=$rc exitcode=[$ec] logs=[$("${P[@]}" logs smoke-life 2>&1 | tr '\n' ' ')] err=[$(cat "$T/err")]"
+  fi
+  "${P[@]}" rm smoke-life >/dev/null 2>"$T/err" || fail "rm: $(cat "$T/err")"
+else
+  fail "run -d: rc=$rc err=[$(cat "$T/err")]"
+fi
+
+# --- 5. nothing left behind by podman/conmon/runtime -------------------------------------
+sleep 0.3
+n=$("${P[@]}" ps -a -q 2>/dev/null | wc -l)
+[ "$n" = 0 ] && pass "ps -a: no containers left" || fail "ps -a: $n containers left"
+t=$(now)
+"${P[@]}" rmi -a -f >/dev/null 2>"$T/err" || fail "rmi: $(cat "$T/err")"
+"${P[@]}" system reset -f >/dev/null 2>"$T/err" || fail "system reset: $(cat "$T/err")"
+unset P_READY
+info "rmi + system reset ($(el "$t"))"
+m=$(awk -v t="$T/" 'index($5, t)==1 {print $5}' /proc/self/mountinfo)
+[ -z "$m" ] && pass "no mounts left under $T" || fail "mounts left: $m"
+pl=$(pids_mentioning_T)
+[ -z "$pl" ] && pass "no conmon/podman/runtime processes left" || fail "processes left: $(for p in $pl; do { tr '\0' ' ' < /proc/$p/cmdline; } 2>/dev/null; echo; done)"
+leftcg=$(for m in $(cgroup_mounts); do [ -d "$m$CG" ] && find "$m$CG" -mindepth 1 -type d -name 'libpod-*'; done)
+[ -z "$leftcg" ] && pass "runtime removed the container cgroups" || fail "container cgroups left: $leftcg"
+if [ "${SMOKE_DIRECT:-0}" != 1 ]; then
+  [ -z "$(ls -A "$T/runtime-root")" ] && pass "runtime state root is empty" || fail "runtime state left: $(ls -A "$T/runtime-root")"
+fi
+
+if [ $FAILED != 0 ] && [ -s "$T/runtime-argv.log" ]; then
+  echo "---- runtime invocations:"; cat "$T/runtime-argv.log"
+fi
+exit $FAILED
