@@ -5,13 +5,13 @@ import BerthSystem
 extension ContainerRecord {
     /// The status derived from the kernel, not stored: a container is `stopped` once its
     /// init process is gone, a zombie, or a different process with the same pid; `created`
-    /// while the exec fifo exists (the init waits on it); `paused` while its freezer is
+    /// while the exec socket exists (the init waits on it); `paused` while its freezer is
     /// frozen; otherwise `running`.
     public func status(store: StateStore) -> ContainerState.Status {
         guard let process = ProcessStatus.read(pid: pid), process.startTime == startTime, !process.hasExited else {
             return .stopped
         }
-        if FileSystem.exists(store.fifoPath(id)) { return .created }
+        if FileSystem.exists(store.execSocketPath(id)) { return .created }
         if isFrozen { return .paused }
         return .running
     }

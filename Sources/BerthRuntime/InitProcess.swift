@@ -14,10 +14,9 @@ struct InitProcess {
     let bundle: String
     let rootfs: String
     let channel: SyncChannel
-    /// The read end of `exec.fifo` (non-blocking), opened by the parent before clone: the
-    /// fifo lies outside the rootfs, and after the switch to the container's user the init
-    /// could not open it any more. Close-on-exec, so `start` sees the exec as end-of-file.
-    let fifo: Int32
+    /// The listening exec socket (see `ExecSocket`), bound by the parent before clone: it
+    /// lies outside the rootfs, where the init cannot reach after pivot_root.
+    let execListener: Int32
     /// The exec trampoline memfd, or -1 where it is not available.
     let trampoline: Int32
     let namespaceDescriptors: [(NamespaceKind, Int32)]
@@ -48,7 +47,7 @@ struct InitProcess {
     /// once: the init may wait a long time for `start`, and an inherited pipe or socket
     /// held that long keeps its reader from ever seeing end-of-file.
     private func closeInheritedDescriptors() {
-        let keep = Set([channel.descriptor, fifo, trampoline] + namespaceDescriptors.map(\.1)).filter { $0 >= 0 }.sorted()
+        let keep = Set([channel.descriptor, execListener, trampoline] + namespaceDescriptors.map(\.1)).filter { $0 >= 0 }.sorted()
         var first = UInt32(3 + options.preserveFds)
         for fd in keep {
             if UInt32(fd) > first { _ = berth_close_range(first, UInt32(fd) - 1) }
@@ -147,38 +146,22 @@ struct InitProcess {
         try channel.send(.ready)
         channel.close()
 
-        // Wait for `berth start` to write its byte into the fifo.
-        waitForStart()
-
+        // Wait for `berth start`; answer it once the startContainer hooks have passed.
+        let connection = ExecSocket.awaitStart(execListener)
+        close(execListener)
         if let hooks = spec.hooks?.startContainer, !hooks.isEmpty {
             let state = ContainerState(id: id, status: .created, pid: getpid(), bundle: bundle, rootfs: rootfs, created: "", annotations: spec.annotations ?? [:])
             do {
                 try HookRunner.run(hooks, kind: "startContainer", state: state.hookJSON(), workingDirectory: "/")
             } catch {
-                let text = "berth: \(error.message)\n"
-                _ = text.withCString { write(2, $0, strlen($0)) }
+                let reply = [UInt8(ascii: "e")] + Array(error.message.utf8)
+                _ = reply.withUnsafeBytes { write(connection, $0.baseAddress, $0.count) }
                 _exit(1)
             }
         }
+        var ok = UInt8(ascii: "k")
+        _ = write(connection, &ok, 1)
         launch.exec(trampoline: trampoline, preserveFds: options.preserveFds)
-    }
-
-    /// Blocks until `start` writes to exec.fifo. A fifo that never had a writer polls as
-    /// idle, so poll blocks; a writer that went away without writing (an interrupted
-    /// `start`) leaves POLLHUP set, which is waited out rather than spun on.
-    private func waitForStart() {
-        var byte: UInt8 = 0
-        while true {
-            var entry = pollfd(fd: fifo, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&entry, 1, -1)
-            if ready < 0 {
-                if errno == EINTR { continue }
-                _exit(1)
-            }
-            let count = read(fifo, &byte, 1)
-            if count == 1 { return }
-            if count == 0 || (count < 0 && errno == EAGAIN) { usleep(10_000) }
-        }
     }
 
     private func setUpTimeNamespace() throws(SystemError) {

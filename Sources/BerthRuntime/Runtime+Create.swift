@@ -12,7 +12,7 @@ public struct CreatedContainer: Sendable {
 }
 
 extension Runtime {
-    /// `create`: sets the container up and leaves its init blocked on exec.fifo. Returns
+    /// `create`: sets the container up and leaves its init waiting on exec.sock. Returns
     /// only once the container is `created`; on any failure, everything made so far
     /// (process, cgroups, state directory) is undone and poststop hooks run.
     public func create(id: String, options: CreateOptions) throws(RuntimeError) -> CreatedContainer {
@@ -121,11 +121,16 @@ struct ContainerSetup {
         }
         var manager = CgroupManager(paths: paths)
 
-        // exec.fifo: the init holds its read end and waits until `start` writes a byte.
-        let fifoPath = store.fifoPath(id)
-        if mkfifo(fifoPath, 0o600) != 0 { throw RuntimeError(.system, "\(SystemError.last("mkfifo", fifoPath))") }
+        // exec.sock: the init waits on it until `start` connects.
         let minimum = Int32(3 + options.preserveFds)
-        let fifo = try moved(open(fifoPath, O_RDONLY | O_NONBLOCK | O_CLOEXEC), "open", fifoPath, minimum)
+        let execListener: Int32
+        do {
+            execListener = try moved(try ExecSocket.listen(in: store.directory(id)), "listen", "exec socket", minimum)
+        } catch let error as RuntimeError {
+            throw error
+        } catch {
+            throw RuntimeError(.system, "\(error)")
+        }
         let trampoline: Int32 = berth_trampoline_image_size > 0 ? try moved(berth_trampoline_memfd(), "create", "exec trampoline memfd", minimum) : -1
         let (parentChannel, childChannel) = try SyncChannel.pair()
         let parentEnd = try moved(parentChannel.descriptor, "move", "sync socket", minimum)
@@ -146,7 +151,7 @@ struct ContainerSetup {
 
         let hasParentHooks = !(spec.hooks?.prestart ?? []).isEmpty || !(spec.hooks?.createRuntime ?? []).isEmpty
         let initProcess = InitProcess(
-            spec: spec, id: id, bundle: bundle, rootfs: rootfs, channel: SyncChannel(descriptor: childEnd), fifo: fifo,
+            spec: spec, id: id, bundle: bundle, rootfs: rootfs, channel: SyncChannel(descriptor: childEnd), execListener: execListener,
             trampoline: trampoline, namespaceDescriptors: joined, newNamespaces: newNamespaces, cgroupPaths: paths, options: options,
             hasParentHooks: hasParentHooks)
 

@@ -22,30 +22,20 @@ extension Runtime {
         try runPoststart(record)
     }
 
-    /// Writes one byte into exec.fifo, which wakes the init, then waits until the init's
-    /// read end closes: it is close-on-exec, so that moment is the exec of the user program
-    /// (or the init's death, if a startContainer hook failed). A fifo without a reader
-    /// means the init is gone.
+    /// Connects to the init's exec socket, which starts the container, and waits for its
+    /// answer: "k" and then end-of-file once the user program is executing, or the reason
+    /// it is not (a failed startContainer hook). Nobody listening means the init is gone.
     func releaseInit(_ record: ContainerRecord) throws(RuntimeError) {
-        let fifoPath = store.fifoPath(record.id)
-        let fifo = open(fifoPath, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
-        if fifo < 0 {
-            if errno == ENXIO { throw RuntimeError(.invalidState, "cannot start a container that has stopped") }
-            throw RuntimeError(.system, "\(SystemError.last("open", fifoPath))")
+        let connection: Int32?
+        do {
+            connection = try ExecSocket.connect(in: store.directory(record.id))
+        } catch {
+            throw RuntimeError(.system, "start \(record.id): \(error)")
         }
-        defer { close(fifo) }
-        var byte: UInt8 = 0x30
-        if write(fifo, &byte, 1) != 1 { throw RuntimeError(.system, "\(SystemError.last("write", fifoPath))") }
-        unlink(fifoPath)
-        while true {
-            var entry = pollfd(fd: fifo, events: 0, revents: 0)
-            let ready = poll(&entry, 1, -1)
-            if ready < 0 && errno != EINTR { break }
-            if entry.revents & Int16(POLLERR | POLLHUP) != 0 { break }
-        }
-        if record.status(store: store) == .stopped {
-            throw RuntimeError(.invalidState, "container \(record.id) stopped before its process started (a failed startContainer hook or exec)")
-        }
+        guard let connection else { throw RuntimeError(.invalidState, "cannot start a container that has stopped") }
+        defer { close(connection) }
+        unlink(store.execSocketPath(record.id))
+        if case .failure(let error) = ExecSocket.awaitExec(connection) { throw error }
     }
 
     func runPoststart(_ record: ContainerRecord) throws(RuntimeError) {

@@ -4,7 +4,7 @@ import BerthSystem
 import Glibc
 
 /// The state root (`--root`, default /run/berth): one directory per container holding
-/// `state.json`, the `exec.fifo` while the container is created, and a lock file.
+/// `state.json`, the `exec.sock` while the container is created, and a lock file.
 public struct StateStore: Sendable {
     public let root: String
 
@@ -12,7 +12,8 @@ public struct StateStore: Sendable {
 
     public func directory(_ id: String) -> String { "\(root)/\(id)" }
     public func recordPath(_ id: String) -> String { "\(directory(id))/state.json" }
-    public func fifoPath(_ id: String) -> String { "\(directory(id))/exec.fifo" }
+    /// The exec socket: present while the container is `created`.
+    public func execSocketPath(_ id: String) -> String { "\(directory(id))/\(ExecSocket.name)" }
     public func lockPath(_ id: String) -> String { "\(directory(id))/lock" }
 
     /// Creates the root if needed (mode 0700: state is root's business).

@@ -12,7 +12,7 @@ import Glibc
 ///     runs prestart, createRuntime
 ///     hooksDone ────────────────────▶ createContainer hooks, pivot_root, process setup
 ///            ◀─────────────────────── ready      (or failed: stage and errno in the text)
-///     writes state, exits             waits on exec.fifo for `start`
+///     writes state, exits             waits on exec.sock for `start`
 public enum SyncMessage: Equatable, Sendable {
     case go
     case runHooks

@@ -78,28 +78,36 @@ public enum FileSystem {
     }
 
     /// Creates `path` and its missing parents; returns the directories it created, outermost
-    /// first, so that a caller can remove exactly those later.
+    /// first, so that a caller can remove exactly those later. A parent that vanishes
+    /// between the walk's steps (another process removed an empty shared parent) is made
+    /// again rather than failing the call.
     @discardableResult
     public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SystemError) -> [String] {
         var created: [String] = []
-        var current = path.hasPrefix("/") ? "" : "."
-        for component in path.split(separator: "/") {
-            current += "/\(component)"
-            var failure: SystemError?
-            if mkdir(current, mode) == 0 {
-                created.append(current)
-            } else if Glibc.errno != EEXIST {
-                failure = SystemError.last("mkdir", current)
-            } else if !isDirectory(current) {
-                failure = SystemError(stage: "mkdir", subject: current, errno: ENOTDIR)
+        var attempts = 0
+        walk: while true {
+            var current = path.hasPrefix("/") ? "" : "."
+            for component in path.split(separator: "/") {
+                current += "/\(component)"
+                var failure: SystemError?
+                if mkdir(current, mode) == 0 {
+                    created.append(current)
+                } else if Glibc.errno == ENOENT && attempts < 10 {
+                    attempts += 1
+                    continue walk
+                } else if Glibc.errno != EEXIST {
+                    failure = SystemError.last("mkdir", current)
+                } else if !isDirectory(current) {
+                    failure = SystemError(stage: "mkdir", subject: current, errno: ENOTDIR)
+                }
+                if let failure {
+                    // Leave nothing half-made behind.
+                    for directory in created.reversed() { rmdir(directory) }
+                    throw failure
+                }
             }
-            if let failure {
-                // Leave nothing half-made behind.
-                for directory in created.reversed() { rmdir(directory) }
-                throw failure
-            }
+            return created
         }
-        return created
     }
 
     /// Removes `path` and everything under it without following symlinks; a missing path

@@ -88,6 +88,25 @@ struct HookTests {
         #expect(sandbox.leftovers(id: id).isEmpty)
     }
 
+    @Test("a failing startContainer hook fails start with its reason, and the program never runs")
+    func failingStartContainer() throws {
+        let sandbox = try Sandbox(tools: ["sh", "cat", "echo"])
+        try "#!/bin/sh\necho refused-by-hook >&2\nexit 9\n".write(toFile: "\(sandbox.rootfs)/bin/start-hook", atomically: true, encoding: .utf8)
+        chmod("\(sandbox.rootfs)/bin/start-hook", 0o755)
+        let id = sandbox.newID("starthook")
+        try sandbox.writeConfig(id: id, args: ["/bin/sh", "-c", "echo program-ran"]) { config in
+            config["hooks"] = ["startContainer": [["path": "/bin/start-hook"]]]
+        }
+        #expect(try sandbox.berth(["create", "-b", sandbox.bundle, id]).status == 0)
+        let start = try sandbox.berth(["start", id])
+        #expect(start.status == 1)
+        #expect(start.stderr.contains("error running startContainer hook #0"), "\(start.stderr)")
+        #expect(start.stderr.contains("refused-by-hook"))
+        try waitFor { (try? sandbox.berth(["state", id]).stdout.contains("\"stopped\"")) == true }
+        #expect(try sandbox.berth(["delete", id]).status == 0)
+        #expect(sandbox.leftovers(id: id).isEmpty)
+    }
+
     @Test("a failing poststop hook is reported but the container is still deleted")
     func failingPoststop() throws {
         let sandbox = try Sandbox(tools: ["sh", "hostname", "cat", "sed", "sleep", "echo"])

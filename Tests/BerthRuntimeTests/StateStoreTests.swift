@@ -205,16 +205,16 @@ struct ContainerRecordStatusTests {
         return mine
     }
 
-    @Test("a live init with the exec fifo present is created")
+    @Test("a live init with the exec socket present is created")
     func created() throws {
         let temporary = try TemporaryRoot()
         defer { temporary.remove() }
         try temporary.store.claim("c1")
-        #expect(mkfifo(temporary.store.fifoPath("c1"), 0o600) == 0)
+        #expect(mkfifo(temporary.store.execSocketPath("c1"), 0o600) == 0)
         #expect(try ownRecord().status(store: temporary.store) == .created)
     }
 
-    @Test("a live init without the exec fifo is running")
+    @Test("a live init without the exec socket is running")
     func running() throws {
         let temporary = try TemporaryRoot()
         defer { temporary.remove() }
