@@ -25,13 +25,15 @@ deps:
 build: deps
 	swift build $(RELEASE_FLAGS) --product berth
 	swift build $(RELEASE_FLAGS) --product berth-probe
+	@./scripts/tidy-swiftpm-tmp.sh
 
 demo: build
 	./scripts/demo.sh $(BERTH)
 
 # Integration tests find the release binaries through these variables.
 test: build
-	BERTH_BINARY=$(CURDIR)/$(BERTH) BERTH_PROBE=$(CURDIR)/$(PROBE) swift test --parallel 2>&1 | tee .build/test.log | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Write|Linking|Build|Applying)'; exit $${PIPESTATUS[0]}
+	BERTH_BINARY=$(CURDIR)/$(BERTH) BERTH_PROBE=$(CURDIR)/$(PROBE) swift test 2>&1 | tee .build/test.log | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Write|Linking|Build|Applying|Wrapping)'; \
+	  status=$${PIPESTATUS[0]}; ./scripts/tidy-swiftpm-tmp.sh; exit $$status
 
 bench: build
 	./bench/run-start.sh $(BERTH)

@@ -46,14 +46,15 @@ public enum FileSystem {
     }
 
     /// Replaces `path` atomically: the bytes go to a temporary file in the same directory,
-    /// are synced, then renamed over `path`, so a reader sees the old or the new file whole.
+    /// which is then renamed over `path`, so a reader sees the old or the new file whole.
+    /// Not fsynced: runtime state lives on tmpfs (/run) and means nothing after a reboot,
+    /// and a sync costs milliseconds on every container start where the root is on disk.
     public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600) throws(SystemError) {
         let temporary = "\(path).tmp-\(getpid())"
         let fd = try retryingInterrupts("create", temporary) { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
         do {
             defer { close(fd) }
             try writeAll(fd, bytes, path: temporary)
-            try retryingInterrupts("fsync", temporary) { fsync(fd) }
         } catch {
             unlink(temporary)
             throw error

@@ -127,7 +127,7 @@ struct ContainerConfigTests {
         let sandbox = try Sandbox()
         let shared = "\(sandbox.directory)/shared"
         try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
-        try "from the host".write(toFile: "\(shared)/note", atomically: true, encoding: .utf8)
+        try writeFile("\(shared)/note", "from the host")
         let id = sandbox.newID("mounts")
         let output = try run(sandbox, id, args: ["/bin/sh", "-c", "/bin/probe; cat /data/note; touch /data/x 2>/dev/null && echo writable || echo readonly; touch /scratch/x && echo scratch-ok"]) { config in
             append(&config, ["mounts"], ["destination": "/data", "type": "bind", "source": shared, "options": ["rbind", "ro", "nosuid"]])

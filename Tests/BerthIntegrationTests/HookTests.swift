@@ -16,7 +16,7 @@ struct HookTests {
             exit \(exitCode)
 
             """
-        try script.write(toFile: path, atomically: true, encoding: .utf8)
+        try writeFile(path, script)
         chmod(path, 0o755)
         return ["path": path, "args": [path], "timeout": 5]
     }
@@ -36,7 +36,7 @@ struct HookTests {
         ]
         // startContainer runs inside the container: its path resolves in the rootfs.
         let inside = "#!/bin/sh\nstate=$(cat)\necho \"startContainer $(hostname)\" > /tmp/started\n"
-        try inside.write(toFile: "\(sandbox.rootfs)/bin/start-hook", atomically: true, encoding: .utf8)
+        try writeFile("\(sandbox.rootfs)/bin/start-hook", inside)
         chmod("\(sandbox.rootfs)/bin/start-hook", 0o755)
         try sandbox.writeConfig(id: id, args: ["/bin/cat", "/tmp/started"]) { config in
             var all = hooks
@@ -91,7 +91,7 @@ struct HookTests {
     @Test("a failing startContainer hook fails start with its reason, and the program never runs")
     func failingStartContainer() throws {
         let sandbox = try Sandbox(tools: ["sh", "cat", "echo"])
-        try "#!/bin/sh\necho refused-by-hook >&2\nexit 9\n".write(toFile: "\(sandbox.rootfs)/bin/start-hook", atomically: true, encoding: .utf8)
+        try writeFile("\(sandbox.rootfs)/bin/start-hook", "#!/bin/sh\necho refused-by-hook >&2\nexit 9\n")
         chmod("\(sandbox.rootfs)/bin/start-hook", 0o755)
         let id = sandbox.newID("starthook")
         try sandbox.writeConfig(id: id, args: ["/bin/sh", "-c", "echo program-ran"]) { config in

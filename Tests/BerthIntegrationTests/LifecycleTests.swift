@@ -102,7 +102,7 @@ struct LifecycleTests {
         runner.executableURL = URL(fileURLWithPath: Binaries.berth)
         runner.arguments = ["--root", sandbox.root, "run", "-b", sandbox.bundle, id]
         let outputPath = "\(sandbox.directory)/trap.out"
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        try writeFile(outputPath, "")
         runner.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         try runner.run()
         try waitFor { (try? sandbox.berth(["state", id]).stdout.contains("\"running\"")) == true }
@@ -210,7 +210,7 @@ struct LifecycleTests {
         ]
         for (text, expected) in cases {
             let id = sandbox.newID("broken")
-            try text.write(toFile: "\(sandbox.bundle)/config.json", atomically: true, encoding: .utf8)
+            try writeFile("\(sandbox.bundle)/config.json", text)
             let output = try sandbox.berth(["create", "-b", sandbox.bundle, id])
             #expect(output.status == 1)
             #expect(output.stderr.contains("config.json"), "\(output.stderr)")
@@ -281,7 +281,7 @@ struct LifecycleTests {
         try? FileManager.default.removeItem(atPath: "\(sandbox.bundle)/config.json")
         #expect(try sandbox.berth(["spec", "-b", sandbox.bundle]).status == 0)
         let text = try String(contentsOfFile: "\(sandbox.bundle)/config.json", encoding: .utf8)
-        try text.replacingOccurrences(of: "\"sh\"\n", with: "\"/bin/probe\"\n").write(toFile: "\(sandbox.bundle)/config.json", atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: "\"sh\"\n", with: "\"/bin/probe\"\n").write(toFile: "\(sandbox.bundle)/config.json", atomically: false, encoding: .utf8)
         let id = sandbox.newID("spec")
         let run = try sandbox.berth(["run", "-b", sandbox.bundle, id])
         #expect(run.status == 0, "\(run.stderr)")

@@ -74,7 +74,7 @@ struct SecurityTests {
         // An entrypoint that is a "#!/proc/self/exe" script: the kernel would run whatever
         // /proc/self/exe is at exec time. With the trampoline that is a sealed memfd that
         // refuses to run; the berth binary never runs inside the container.
-        try "#!/proc/self/exe\n".write(toFile: "\(sandbox.rootfs)/bin/evil", atomically: true, encoding: .utf8)
+        try writeFile("\(sandbox.rootfs)/bin/evil", "#!/proc/self/exe\n")
         chmod("\(sandbox.rootfs)/bin/evil", 0o755)
         let id = sandbox.newID("exe")
         try sandbox.writeConfig(id: id, args: ["/bin/evil"])

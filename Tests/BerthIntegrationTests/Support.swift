@@ -10,8 +10,12 @@ enum Binaries {
     }()
     static let berth = ProcessInfo.processInfo.environment["BERTH_BINARY"] ?? "\(packageRoot)/.build/release/berth"
     static let probe = ProcessInfo.processInfo.environment["BERTH_PROBE"] ?? "\(packageRoot)/.build/release/berth-probe"
+    /// Whether the integration tests can run: as root, with the binaries built. Under
+    /// `make test` (which sets BERTH_BINARY) they always run, so a missing binary or
+    /// busybox fails them loudly instead of skipping them.
     static var available: Bool {
-        getuid() == 0 && FileManager.default.isExecutableFile(atPath: berth) && FileManager.default.isExecutableFile(atPath: probe)
+        if ProcessInfo.processInfo.environment["BERTH_BINARY"] != nil { return true }
+        return getuid() == 0 && FileManager.default.isExecutableFile(atPath: berth) && FileManager.default.isExecutableFile(atPath: probe)
             && FileManager.default.isExecutableFile(atPath: "/usr/bin/busybox")
     }
 }
@@ -35,9 +39,9 @@ func execute(_ path: String, _ arguments: [String], stdin: String? = nil, enviro
     if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
     let directory = try makeTemporaryDirectory(prefix: "berth-exec")
     defer { try? FileManager.default.removeItem(atPath: directory) }
-    FileManager.default.createFile(atPath: "\(directory)/out", contents: nil)
-    FileManager.default.createFile(atPath: "\(directory)/err", contents: nil)
-    FileManager.default.createFile(atPath: "\(directory)/in", contents: Data((stdin ?? "").utf8))
+    try writeFile("\(directory)/out", "")
+    try writeFile("\(directory)/err", "")
+    try writeFile("\(directory)/in", stdin ?? "")
     let out = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(directory)/out"))
     let err = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(directory)/err"))
     let input = try FileHandle(forReadingFrom: URL(fileURLWithPath: "\(directory)/in"))
@@ -79,7 +83,7 @@ final class Sandbox: @unchecked Sendable {
         try fm.copyItem(atPath: "/usr/bin/busybox", toPath: "\(rootfs)/bin/busybox")
         try fm.copyItem(atPath: Binaries.probe, toPath: "\(rootfs)/bin/probe")
         for tool in tools { try fm.createSymbolicLink(atPath: "\(rootfs)/bin/\(tool)", withDestinationPath: "busybox") }
-        try "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\n".write(toFile: "\(rootfs)/etc/passwd", atomically: true, encoding: .utf8)
+        try writeFile("\(rootfs)/etc/passwd", "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\n")
     }
 
     /// A unique container id for this test run.
@@ -104,7 +108,7 @@ final class Sandbox: @unchecked Sendable {
         config["linux"] = linux
         edit(&config)
         let data = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
-        try data.write(to: URL(fileURLWithPath: "\(bundle)/config.json"))
+        try writeFile("\(bundle)/config.json", String(decoding: data, as: UTF8.self))
     }
 
     static func baseConfig(args: [String]) -> [String: Any] {
@@ -178,6 +182,22 @@ final class Counter: @unchecked Sendable {
         defer { lock.unlock() }
         value += 1
         return value
+    }
+}
+
+/// Writes `text` to `path` with plain POSIX calls. (Foundation's atomic writes, which
+/// `createFile` and `write(toFile:atomically:)` use, now and then leave a
+/// /tmp/TemporaryDirectory.* behind.)
+func writeFile(_ path: String, _ text: String) throws {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+    defer { close(fd) }
+    let bytes = Array(text.utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let written = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written > 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        offset += written
     }
 }
 
