@@ -66,28 +66,51 @@ struct InitProcess {
         }
     }
 
-    /// Waits until the parent has placed this process in its cgroups, then creates the
-    /// cgroup namespace (rooted at that cgroup). The parent's first write to a v1
-    /// cgroup.procs waits out an RCU grace period (about 10 ms here), so the rootfs is
-    /// built meanwhile and this wait comes as late as it can: before the first cgroupfs
-    /// mount, or else after the mounts.
-    private func waitForCgroupPlacement(_ placed: inout Bool) throws(SystemError) {
-        if placed { return }
-        let message: SyncMessage?
-        do {
-            message = try channel.receive()
-        } catch {
-            throw SystemError(stage: "sync", errno: EIO, detail: error.message)
+    /// What the child knows of the parent's cgroup work.
+    private struct CgroupProgress {
+        var created = false
+        var placed = false
+    }
+
+    /// Reads the parent's messages until `wanted` has arrived ("go" implies
+    /// "cgroupsCreated"). The parent's first write to a v1 cgroup.procs waits out an RCU
+    /// grace period (about 10 ms here), so the child builds its rootfs meanwhile and waits
+    /// only where it must: for the directories before the cgroup mounts, for "go" before
+    /// the cgroup namespace.
+    private func waitForParent(_ progress: inout CgroupProgress, placed wanted: Bool) throws(SystemError) {
+        while !(wanted ? progress.placed : progress.created) {
+            let message: SyncMessage?
+            do {
+                message = try channel.receive()
+            } catch {
+                throw SystemError(stage: "sync", errno: EIO, detail: error.message)
+            }
+            switch message {
+            case .cgroupsCreated: progress.created = true
+            case .go:
+                progress.created = true
+                progress.placed = true
+            default: throw SystemError(stage: "sync", errno: EIO, detail: "unexpected message while waiting for the cgroups")
+            }
         }
-        guard message == .go else { throw SystemError(stage: "sync", errno: EIO, detail: "the parent did not say go") }
-        placed = true
+    }
+
+    /// Waits for "go", then creates the cgroup namespace, rooted at the container's cgroup.
+    /// Needs CAP_SYS_ADMIN, so it comes before the switch to the container's user.
+    private func enterCgroup(_ progress: inout CgroupProgress) throws(RuntimeError) {
+        if progress.placed { return }
+        do {
+            try waitForParent(&progress, placed: true)
+        } catch {
+            throw RuntimeError(.system, "wait for cgroup placement: \(error)")
+        }
         if newNamespaces.contains(.cgroup), berth_unshare(Int32(berth_clone_newcgroup)) != 0 {
-            throw SystemError.last("unshare", "cgroup namespace")
+            throw RuntimeError(.system, "\(SystemError.last("unshare", "cgroup namespace"))")
         }
     }
 
     private func setUp() throws(RuntimeError) {
-        var placed = false
+        var progress = CgroupProgress()
 
         // Joined namespaces; the pid namespace was joined by the parent before clone.
         for (kind, descriptor) in namespaceDescriptors where kind != .pid {
@@ -109,16 +132,19 @@ struct InitProcess {
             }
         }
 
-        let setup = RootfsSetup(spec: spec, rootfs: rootfs, bundle: bundle, cgroupPaths: cgroupPaths, newCgroupNamespace: newNamespaces.contains(.cgroup))
+        let setup = RootfsSetup(spec: spec, rootfs: rootfs, bundle: bundle, cgroupPaths: cgroupPaths)
         try stage("prepare rootfs") { try setup.prepare() }
         do {
             let root = try RootPath(rootfs)
-            try setup.mountAll(root: root) { () throws(SystemError) in try waitForCgroupPlacement(&placed) }
+            try setup.mountAll(root: root) { () throws(SystemError) in try waitForParent(&progress, placed: false) }
             try setup.createDevices(root: root)
-            try waitForCgroupPlacement(&placed)
         } catch {
             throw RuntimeError(.system, "rootfs setup: \(error)")
         }
+
+        // Hooks may look at the container's cgroup: it must be in place before them.
+        let hasCreateContainerHooks = !(spec.hooks?.createContainer ?? []).isEmpty
+        if hasParentHooks || hasCreateContainerHooks { try enterCgroup(&progress) }
 
         // prestart and createRuntime run in the runtime namespace: the parent runs them.
         if hasParentHooks {
@@ -131,13 +157,14 @@ struct InitProcess {
         }
         // createContainer: in the container's namespaces, before pivot_root; the path
         // resolves on the host filesystem, as the spec says.
-        if let hooks = spec.hooks?.createContainer, !hooks.isEmpty {
+        if hasCreateContainerHooks, let hooks = spec.hooks?.createContainer {
             let state = ContainerState(id: id, status: .creating, pid: getpid(), bundle: bundle, rootfs: rootfs, created: "", annotations: spec.annotations ?? [:])
             try HookRunner.run(hooks, kind: "createContainer", state: state.hookJSON(), workingDirectory: rootfs)
         }
 
         try stage("enter rootfs") { try RootfsSetup.enterRoot(rootfs, noPivot: options.noPivot) }
         try stage("finish rootfs") { try setup.finish() }
+        try enterCgroup(&progress)
 
         let launch = try stage("prepare process") { try prepareProcess() }
 

@@ -13,7 +13,6 @@ struct RootfsSetup {
     let rootfs: String
     let bundle: String
     let cgroupPaths: CgroupPaths
-    let newCgroupNamespace: Bool
 
     /// Whether /dev is a fresh filesystem berth populates (not a bind of the host's /dev).
     var populatesDev: Bool {
@@ -41,8 +40,8 @@ struct RootfsSetup {
     }
 
     /// Step 2: every entry of `mounts`, in order.
-    /// `beforeCgroupMount` runs once before the first `type: cgroup` mount: a cgroup
-    /// namespace must exist (and the process be in its cgroup) before cgroupfs is mounted.
+    /// `beforeCgroupMount` runs before each `type: cgroup` mount: the container's cgroup
+    /// directories, which those mounts bind, must exist first.
     func mountAll(root: borrowing RootPath, beforeCgroupMount: () throws(SystemError) -> Void) throws(SystemError) {
         for (index, mount) in (spec.mounts ?? []).enumerated() {
             do {
@@ -107,10 +106,11 @@ struct RootfsSetup {
         }
     }
 
-    /// `type: cgroup`: a tmpfs with one directory per v1 hierarchy (or cgroup2 itself on a
-    /// unified host). With a cgroup namespace each is a fresh cgroup mount, which the
-    /// kernel roots at the container's cgroup; without one, a bind of the container's own
-    /// cgroup directory, so the container never sees its siblings.
+    /// `type: cgroup`: a tmpfs with one directory per v1 hierarchy (or the unified
+    /// hierarchy itself on a v2 host), each a read-only bind of the container's own cgroup
+    /// directory, so the container never sees its siblings. With a cgroup namespace this
+    /// is the same view a fresh cgroupfs mount would give, but it does not have to wait
+    /// until the process is in its cgroup (see `SyncChannel`).
     func mountCgroup(_ mount: Spec.Mount, options: MountOptions, root: borrowing RootPath) throws(SystemError) {
         let destination = mount.destination
         let target = try root.openCreating(destination, kind: .directory)
@@ -118,11 +118,7 @@ struct RootfsSetup {
         let flags = options.flags & ~(UInt(MS_BIND) | UInt(MS_REC) | UInt(MS_REMOUNT))
         let layout = cgroupPaths.directories
         if layout.count == 1, layout[0].hierarchy.version == .v2 {
-            if newCgroupNamespace {
-                try Mount.mount(source: "cgroup2", target: RootPath.procPath(of: target), type: "cgroup2", flags: flags, data: nil, display: destination)
-            } else {
-                try bindReadOnly(source: layout[0].directory, target: target, flags: flags, destination: destination, root: root)
-            }
+            try bindReadOnly(source: layout[0].directory, target: target, flags: flags, destination: destination, root: root)
             return
         }
         try Mount.mount(source: "tmpfs", target: RootPath.procPath(of: target), type: "tmpfs", flags: flags & ~UInt(MS_RDONLY), data: "mode=755", display: destination)
@@ -130,16 +126,7 @@ struct RootfsSetup {
             let name = hierarchy.mountPoint.split(separator: "/").last.map(String.init) ?? hierarchy.controllers.joined(separator: ",")
             let subdirectory = try root.openCreating("\(destination)/\(name)", kind: .directory)
             defer { close(subdirectory) }
-            let path = RootPath.procPath(of: subdirectory)
-            if newCgroupNamespace {
-                if hierarchy.version == .v2 {
-                    try Mount.mount(source: "cgroup2", target: path, type: "cgroup2", flags: flags, data: nil, display: "\(destination)/\(name)")
-                } else {
-                    try Mount.mount(source: "cgroup", target: path, type: "cgroup", flags: flags, data: hierarchy.controllers.joined(separator: ","), display: "\(destination)/\(name)")
-                }
-            } else {
-                try bindReadOnly(source: directory, target: subdirectory, flags: flags, destination: "\(destination)/\(name)", root: root)
-            }
+            try bindReadOnly(source: directory, target: subdirectory, flags: flags, destination: "\(destination)/\(name)", root: root)
         }
         if options.flags & UInt(MS_RDONLY) != 0 {
             let mounted = try root.open(destination)

@@ -184,6 +184,7 @@ struct ContainerSetup {
             defer { cgroups = manager }
             try manager.create()
             logger.debug("cgroups created", metadata: ["paths": "\(manager.directories)"])
+            try? channel.send(.cgroupsCreated)
             try manager.join(pid: pid)
         } catch {
             throw RuntimeError(.system, "\(error)")

@@ -5,15 +5,19 @@ import Glibc
 /// SOCK_SEQPACKET socketpair. The exchange reads as a script:
 ///
 ///     parent                          child (init)
-///     clone  ───────────────────────▶ waits
-///     joins child to cgroups
-///     go     ───────────────────────▶ namespaces, mounts
+///     clone  ───────────────────────▶ namespaces, mounts (up to the first cgroup mount)
+///     creates cgroup directories
+///     cgroupsCreated ───────────────▶ the cgroup mounts, devices, pivot_root...
+///     moves the child into them
+///     go     ───────────────────────▶ cgroup namespace (before hooks, or before the
+///                                     switch to the container's user)
 ///            ◀─────────────────────── runHooks   (only when prestart/createRuntime exist)
 ///     runs prestart, createRuntime
-///     hooksDone ────────────────────▶ createContainer hooks, pivot_root, process setup
+///     hooksDone ────────────────────▶ createContainer hooks, process setup
 ///            ◀─────────────────────── ready      (or failed: stage and errno in the text)
 ///     writes state, exits             waits on exec.sock for `start`
 public enum SyncMessage: Equatable, Sendable {
+    case cgroupsCreated
     case go
     case runHooks
     case hooksDone
@@ -29,6 +33,7 @@ public enum SyncMessage: Equatable, Sendable {
         case .hooksFailed(let text): [4] + Array(text.utf8)
         case .ready: [5]
         case .failed(let text): [6] + Array(text.utf8)
+        case .cgroupsCreated: [7]
         }
     }
 
@@ -42,6 +47,7 @@ public enum SyncMessage: Equatable, Sendable {
         case 4: self = .hooksFailed(text)
         case 5: self = .ready
         case 6: self = .failed(text)
+        case 7: self = .cgroupsCreated
         default: return nil
         }
     }
