@@ -31,11 +31,11 @@ struct RootfsSetup {
             }
             propagation = flag
         }
-        try Mount.setPropagation(propagation | UInt(MS_REC), target: "/", display: "/ (rootfsPropagation)")
-        // pivot_root refuses a new root whose parent mount is shared.
-        if propagation & UInt(MS_SHARED) != 0, let parent = MountTable.mountPoint(containing: rootfs) {
-            try Mount.setPropagation(UInt(MS_PRIVATE), target: parent, display: "\(parent) (parent of the rootfs)")
-        }
+        // A shared propagation is applied to the new root only at the end (`finish`):
+        // while the rootfs is built, nothing mounted here may propagate back to the host,
+        // and pivot_root refuses a new root whose parent mount is shared.
+        let whileBuilding = propagation & UInt(MS_SHARED) != 0 ? UInt(MS_SLAVE) : propagation
+        try Mount.setPropagation(whileBuilding | UInt(MS_REC), target: "/", display: "/ (rootfsPropagation)")
         try Mount.mount(source: rootfs, target: rootfs, type: nil, flags: UInt(MS_BIND) | UInt(MS_REC), data: nil, display: "\(rootfs) (rootfs bind)")
     }
 
@@ -291,20 +291,4 @@ enum DefaultDevices {
         Spec.Device(type: "c", path: "/dev/urandom", major: 1, minor: 9, fileMode: 0o666, uid: 0, gid: 0),
         Spec.Device(type: "c", path: "/dev/tty", major: 5, minor: 0, fileMode: 0o666, uid: 0, gid: 0),
     ]
-}
-
-/// Reads /proc/self/mountinfo to find the mount a path lives on.
-enum MountTable {
-    static func mountPoint(containing path: String) -> String? {
-        guard let text = try? FileSystem.readText("/proc/self/mountinfo") else { return nil }
-        var best: String?
-        for line in text.split(separator: "\n") {
-            let fields = line.split(separator: " ")
-            guard fields.count > 4 else { continue }
-            let point = MountInfo.unescape(String(fields[4]))
-            let prefix = point == "/" ? "/" : point + "/"
-            if path == point || path.hasPrefix(prefix), point.count > (best?.count ?? -1) { best = point }
-        }
-        return best
-    }
 }

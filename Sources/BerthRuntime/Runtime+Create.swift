@@ -99,9 +99,11 @@ struct ContainerSetup {
         for namespace in namespaces {
             let kind = NamespaceKind(specName: namespace.type)!
             if let path = namespace.path, !path.isEmpty {
-                let fd = open(path, O_RDONLY | O_CLOEXEC)
-                if fd < 0 { throw RuntimeError(.invalidConfig, "linux.namespaces \(namespace.type): open \(path): \(SystemError.describe(errno: errno))") }
-                descriptors.append(fd)
+                let opened = open(path, O_RDONLY | O_CLOEXEC)
+                if opened < 0 { throw RuntimeError(.invalidConfig, "linux.namespaces \(namespace.type): open \(path): \(SystemError.describe(errno: errno))") }
+                // Above the --preserve-fds range, like every descriptor of berth's own: a
+                // host namespace descriptor must never be passed into the container.
+                let fd = try moved(opened, "open", path, Int32(3 + options.preserveFds))
                 joined.append((kind, fd))
             } else {
                 newNamespaces.insert(kind)

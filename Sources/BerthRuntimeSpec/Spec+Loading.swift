@@ -65,6 +65,9 @@ extension Spec {
         for hook in allHooks where (hook.hook.timeout ?? 1) <= 0 {
             throw SpecError("\(source): hooks.\(hook.kind) timeout must be greater than zero")
         }
+        for key in (linux?.sysctl ?? [:]).keys.sorted() {
+            try Self.validateSysctl(key, namespaces: seen, source: source)
+        }
         for device in linux?.devices ?? [] {
             guard ["c", "u", "b", "p"].contains(device.type) else {
                 throw SpecError("\(source): linux.devices \(device.path): unknown type \"\(device.type)\"")
@@ -73,6 +76,29 @@ extension Spec {
             guard device.path.hasPrefix("/dev/"), components.count >= 2, !components.contains(".."), !components.contains(".") else {
                 throw SpecError("\(source): linux.devices \(device.path): path must be under /dev")
             }
+        }
+    }
+
+    /// Sysctls a container may set: only those its own namespaces isolate, as runc allows.
+    /// Any other key would be written to /proc/sys and change the host.
+    static func validateSysctl(_ key: String, namespaces: Set<String>, source: String) throws(SpecError) {
+        let ipcKeys: Set<String> = ["kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"]
+        let components = key.split(separator: ".", omittingEmptySubsequences: false)
+        guard !key.isEmpty, !components.contains(where: { $0.isEmpty || $0 == ".." || $0.contains("/") }) else {
+            throw SpecError("\(source): linux.sysctl: invalid key \"\(key)\"")
+        }
+        let needed: String
+        if ipcKeys.contains(key) || key.hasPrefix("fs.mqueue.") {
+            needed = "ipc"
+        } else if key.hasPrefix("net.") {
+            needed = "network"
+        } else if key == "kernel.hostname" || key == "kernel.domainname" {
+            needed = "uts"
+        } else {
+            throw SpecError("\(source): linux.sysctl: \"\(key)\" is not isolated by any namespace, so setting it would change the host; it is refused")
+        }
+        guard namespaces.contains(needed) else {
+            throw SpecError("\(source): linux.sysctl: \"\(key)\" needs the container's own \(needed) namespace")
         }
     }
 

@@ -162,6 +162,31 @@ struct ContainerConfigTests {
         #expect(lines == ["0", "0", "sys-readonly", "root-readonly", "1"], "\(output.stdout)")
     }
 
+    @Test("a sysctl that no namespace isolates is refused before anything is made")
+    func hostSysctl() throws {
+        let sandbox = try Sandbox()
+        let id = sandbox.newID("sysctl")
+        let before = try String(contentsOfFile: "/proc/sys/vm/swappiness", encoding: .utf8)
+        let output = try run(sandbox, id) { set(&$0, ["linux", "sysctl"], ["vm.swappiness": "7"]) }
+        #expect(output.status == 1)
+        #expect(output.stderr.contains("vm.swappiness"), "\(output.stderr)")
+        #expect(try String(contentsOfFile: "/proc/sys/vm/swappiness", encoding: .utf8) == before)
+    }
+
+    @Test("rootfsPropagation is applied; an unknown one is a clear error")
+    func rootfsPropagation() throws {
+        let sandbox = try Sandbox()
+        for propagation in ["rprivate", "rslave", "shared", "private"] {
+            let id = sandbox.newID("propagation")
+            let output = try run(sandbox, id) { set(&$0, ["linux", "rootfsPropagation"], propagation) }
+            #expect(output.status == 0, "\(propagation): \(output.stderr)")
+        }
+        let id = sandbox.newID("propagation")
+        let output = try run(sandbox, id) { set(&$0, ["linux", "rootfsPropagation"], "sideways") }
+        #expect(output.status == 1)
+        #expect(output.stderr.contains("rootfsPropagation"), "\(output.stderr)")
+    }
+
     @Test("default devices, linux.devices and the /dev links exist")
     func devices() throws {
         let sandbox = try Sandbox()
