@@ -23,6 +23,11 @@ public struct CgroupManager: Sendable {
     /// its parent's before any task can join.
     public mutating func create() throws(CgroupError) {
         for (hierarchy, directory) in paths.directories {
+            // An existing cgroup with processes in it belongs to something else: joining it
+            // would let `kill --all` and `delete --force` kill those processes.
+            if FileSystem.isDirectory(directory), let procs = try? FileSystem.readText("\(directory)/cgroup.procs"), !procs.trimmingSpaces.isEmpty {
+                throw CgroupError("cgroup \(directory) already has processes in it; linux.cgroupsPath must name a cgroup of this container's own")
+            }
             let made: [String]
             do {
                 made = try FileSystem.makeDirectories(directory)
@@ -70,13 +75,36 @@ public struct CgroupManager: Sendable {
         }
     }
 
-    /// The pids in the container's cgroup (from the first hierarchy that lists them).
+    /// The pids in the container's cgroups, sub-cgroups included (from the first hierarchy
+    /// that lists them).
     public func processes() -> [Int32] {
-        for directory in directories {
-            guard let text = try? FileSystem.readText("\(directory)/cgroup.procs") else { continue }
-            return text.split(separator: "\n").compactMap { Int32($0) }
+        Self.processes(inAnyOf: directories)
+    }
+
+    /// The pids in the first of `directories` that can be read, and in every cgroup below it.
+    public static func processes(inAnyOf directories: [String]) -> [Int32] {
+        for directory in directories where FileSystem.exists("\(directory)/cgroup.procs") {
+            var pids: [Int32] = []
+            var pending = [directory]
+            while let current = pending.popLast() {
+                let text = (try? FileSystem.readText("\(current)/cgroup.procs")) ?? ""
+                pids.append(contentsOf: text.split(separator: "\n").compactMap { Int32($0) })
+                for name in (try? FileSystem.listDirectory(current)) ?? [] where FileSystem.isDirectory("\(current)/\(name)") {
+                    pending.append("\(current)/\(name)")
+                }
+            }
+            return pids
         }
         return []
+    }
+
+    /// Removes the cgroups a container made below its own (systemd or a nested runtime
+    /// inside it does), deepest first, so that its own cgroup can go.
+    static func removeSubgroups(of directory: String) {
+        for name in (try? FileSystem.listDirectory(directory)) ?? [] where FileSystem.isDirectory("\(directory)/\(name)") {
+            removeSubgroups(of: "\(directory)/\(name)")
+            rmdir("\(directory)/\(name)")
+        }
     }
 
     /// Removes the directories berth created, innermost first. A container's own cgroup
@@ -87,6 +115,7 @@ public struct CgroupManager: Sendable {
         var failures: [String] = []
         for directory in created.sorted(by: { $0.count > $1.count }) {
             let isLeaf = leaves.contains(directory)
+            if isLeaf { Self.removeSubgroups(of: directory) }
             var attempt = 0
             while rmdir(directory) != 0 {
                 let error = errno

@@ -23,11 +23,13 @@ enum ExecSocket {
         do throws(SystemError) {
             try inDirectory(directory) { () throws(SystemError) in
                 var address = Self.address()
+                // Only root may connect, from the first moment the socket exists.
+                let savedMask = umask(0o077)
                 let result = withUnsafePointer(to: &address) {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
                 }
+                umask(savedMask)
                 if result != 0 { throw SystemError.last("bind", "\(directory)/\(name)") }
-                chmod(name, 0o600)
             }
             if Glibc.listen(fd, 1) != 0 { throw SystemError.last("listen", "\(directory)/\(name)") }
         } catch {
@@ -88,13 +90,16 @@ enum ExecSocket {
         try body()
     }
 
-    /// The init's side: blocks until `start` connects; returns the connection.
-    static func awaitStart(_ listener: Int32) -> Int32 {
+    /// The init's side: blocks until `start` connects; returns the connection, numbered
+    /// at or above `minimum` so it can never be mistaken for a preserved descriptor.
+    static func awaitStart(_ listener: Int32, minimum: Int32) -> Int32 {
         while true {
             let connection = accept(listener, nil, nil)
             if connection >= 0 {
-                _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
-                return connection
+                let moved = fcntl(connection, F_DUPFD_CLOEXEC, minimum)
+                close(connection)
+                if moved < 0 { _exit(1) }
+                return moved
             }
             if errno != EINTR && errno != ECONNABORTED { _exit(1) }
         }

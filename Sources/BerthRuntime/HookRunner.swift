@@ -41,6 +41,7 @@ public enum HookRunner {
             dup2(outputPipe[1], 2)
             if let workingDirectory { _ = chdir(workingDirectory) }
             _ = berth_close_range_cloexec(3)
+            for signal in 1..<Int32(32) where signal != SIGKILL && signal != SIGSTOP { Glibc.signal(signal, SIG_DFL) }
             var signals = sigset_t()
             sigemptyset(&signals)
             sigprocmask(SIG_SETMASK, &signals, nil)
@@ -51,10 +52,28 @@ public enum HookRunner {
         }
         close(stdinPipe[0])
         close(outputPipe[1])
-        // The state is small (well under a pipe buffer), so this write never blocks on a
-        // hook that does not read its stdin.
-        _ = input.withUnsafeBytes { write(stdinPipe[1], $0.baseAddress, $0.count) }
-        close(stdinPipe[1])
+        // The state goes in from the same loop that reads the output and keeps the
+        // timeout, without blocking: large annotations can exceed a pipe buffer, and a
+        // hook may never read its stdin (or exit before it does: EPIPE, not SIGPIPE).
+        var inputLeft = input[...]
+        var stdinOpen = true
+        _ = fcntl(stdinPipe[1], F_SETFL, O_NONBLOCK)
+        func writeInput() {
+            while stdinOpen && !inputLeft.isEmpty {
+                let written = inputLeft.withUnsafeBytes { write(stdinPipe[1], $0.baseAddress, $0.count) }
+                if written > 0 {
+                    inputLeft = inputLeft.dropFirst(written)
+                } else {
+                    if written < 0 && errno == EAGAIN { return }
+                    inputLeft = []
+                }
+            }
+            if stdinOpen && inputLeft.isEmpty {
+                close(stdinPipe[1])
+                stdinOpen = false
+            }
+        }
+        writeInput()
 
         let deadline = hook.timeout.map { Clock.monotonicNanoseconds() + Int64($0) * 1_000_000_000 }
         var output: [UInt8] = []
@@ -67,7 +86,10 @@ public enum HookRunner {
         // Read output until the hook exits; a grandchild holding the pipe open does not
         // keep us waiting once the hook itself has gone (unlike runc).
         while !exited {
-            var entries = [pollfd(fd: outputOpen ? outputPipe[0] : -1, events: Int16(POLLIN), revents: 0), pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)]
+            var entries = [
+                pollfd(fd: outputOpen ? outputPipe[0] : -1, events: Int16(POLLIN), revents: 0), pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: stdinOpen ? stdinPipe[1] : -1, events: Int16(POLLOUT), revents: 0),
+            ]
             var wait: Int32 = -1
             if let deadline {
                 let left = (deadline - Clock.monotonicNanoseconds()) / 1_000_000
@@ -78,14 +100,16 @@ public enum HookRunner {
                 }
                 wait = Int32(left)
             }
-            let ready = poll(&entries, 2, wait)
+            let ready = poll(&entries, 3, wait)
             if ready < 0 && errno != EINTR { break }
             if entries[0].revents != 0 {
                 let count = read(outputPipe[0], &buffer, buffer.count)
                 if count > 0 { output.append(contentsOf: buffer[0..<count]) } else { outputOpen = false }
             }
+            if entries[2].revents != 0 { writeInput() }
             if entries[1].revents != 0 || pidfd < 0 { exited = true }
         }
+        if stdinOpen { close(stdinPipe[1]) }
         // Drain what is already buffered without blocking.
         _ = fcntl(outputPipe[0], F_SETFL, O_NONBLOCK)
         while true {
@@ -106,7 +130,8 @@ public enum HookRunner {
     }
 }
 
-/// argv and envp arrays for exec, built before fork so the child only calls exec.
+/// exec with argv and envp built from Swift strings (in the forked child, which is a
+/// single-threaded copy of berth, so allocating there is safe).
 enum CStrings {
     static func exec(path: String, argv: [String], env: [String]) {
         let cArgs = argv.map { strdup($0) } + [nil]

@@ -28,6 +28,12 @@ struct InitProcess {
     /// Runs the setup script; on any error reports it to the parent and exits.
     func run() -> Never {
         closeInheritedDescriptors()
+        // As pid 1 of its pid namespace, the init would ignore every signal it has no
+        // handler for; runc's init dies on these, and callers (podman's stop of a created
+        // container) expect it. exec resets the handlers.
+        for signal in [SIGHUP, SIGINT, SIGQUIT, SIGTERM] {
+            Glibc.signal(signal) { number in _exit(128 + number) }
+        }
         var empty = sigset_t()
         sigemptyset(&empty)
         sigprocmask(SIG_SETMASK, &empty, nil)
@@ -174,7 +180,7 @@ struct InitProcess {
         channel.close()
 
         // Wait for `berth start`; answer it once the startContainer hooks have passed.
-        let connection = ExecSocket.awaitStart(execListener)
+        let connection = ExecSocket.awaitStart(execListener, minimum: Int32(3 + options.preserveFds))
         close(execListener)
         if let hooks = spec.hooks?.startContainer, !hooks.isEmpty {
             let state = ContainerState(id: id, status: .created, pid: getpid(), bundle: bundle, rootfs: rootfs, created: "", annotations: spec.annotations ?? [:])
@@ -182,12 +188,12 @@ struct InitProcess {
                 try HookRunner.run(hooks, kind: "startContainer", state: state.hookJSON(), workingDirectory: "/")
             } catch {
                 let reply = [UInt8(ascii: "e")] + Array(error.message.utf8)
-                _ = reply.withUnsafeBytes { write(connection, $0.baseAddress, $0.count) }
+                _ = reply.withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                 _exit(1)
             }
         }
         var ok = UInt8(ascii: "k")
-        _ = write(connection, &ok, 1)
+        _ = send(connection, &ok, 1, Int32(MSG_NOSIGNAL))
         launch.exec(trampoline: trampoline, preserveFds: options.preserveFds)
     }
 

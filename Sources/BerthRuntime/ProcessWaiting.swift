@@ -45,6 +45,10 @@ enum ProcessWaiting {
             }
             return
         }
+        // No pidfd (an old kernel, or out of descriptors): check the identity first.
+        guard let status = ProcessStatus.read(pid: pid), status.startTime == startTime else {
+            throw RuntimeError(.invalidState, "container not running")
+        }
         if kill(pid, signal) != 0 {
             if errno == ESRCH { throw RuntimeError(.invalidState, "container not running") }
             throw RuntimeError(.system, "unable to signal init: \(SystemError.describe(errno: errno))")

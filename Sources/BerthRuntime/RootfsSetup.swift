@@ -239,6 +239,8 @@ struct RootfsSetup {
             }
         }
         let root = try RootPath("/")
+        var devNull: Int32 = -1
+        defer { if devNull >= 0 { close(devNull) } }
         for path in spec.linux?.readonlyPaths ?? [] {
             let fd = berth_openat2(root.rootDescriptor, RootPath.relativeName(path), UInt64(berth_o_path | O_CLOEXEC), 0, berth_resolve_in_root | berth_resolve_no_magiclinks)
             if fd < 0 {
@@ -265,7 +267,8 @@ struct RootfsSetup {
             if (info.st_mode & S_IFMT) == S_IFDIR {
                 try Mount.mount(source: "tmpfs", target: RootPath.procPath(of: fd), type: "tmpfs", flags: UInt(MS_RDONLY), data: nil, display: "\(path) (masked path)")
             } else {
-                try Mount.mount(source: "/dev/null", target: RootPath.procPath(of: fd), type: nil, flags: UInt(MS_BIND), data: nil, display: "\(path) (masked path)")
+                if devNull < 0 { devNull = try Self.openDevNull(root: root) }
+                try Mount.mount(source: RootPath.procPath(of: devNull), target: RootPath.procPath(of: fd), type: nil, flags: UInt(MS_BIND), data: nil, display: "\(path) (masked path)")
             }
         }
         if spec.root?.readonly == true {
@@ -274,6 +277,21 @@ struct RootfsSetup {
         if let name = spec.linux?.rootfsPropagation, let flag = MountOptions.propagationTable[name], flag & UInt(MS_SHARED) != 0 {
             try Mount.setPropagation(flag, target: "/", display: "/ (rootfsPropagation)")
         }
+    }
+}
+
+extension RootfsSetup {
+    /// The container's /dev/null, checked to be the real device (character 1:3): a masked
+    /// file is covered with it, and an image's own "/dev/null" could be a symlink to, or a
+    /// copy of, something else (the class of runc's CVE-2025-31133).
+    static func openDevNull(root: borrowing RootPath) throws(SystemError) -> Int32 {
+        let fd = try root.open("/dev/null")
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFCHR, berth_major(info.st_rdev) == 1, berth_minor(info.st_rdev) == 3 else {
+            close(fd)
+            throw SystemError(stage: "masked paths", subject: "/dev/null", errno: EINVAL, detail: "the container's /dev/null is not the null device (character 1:3)")
+        }
+        return fd
     }
 }
 

@@ -49,7 +49,11 @@ extension Runtime {
         }
         guard FileSystem.isDirectory(rootfs) else { throw RuntimeError(.invalidConfig, "invalid rootfs: \(rootfs) is not a directory") }
 
-        try store.claim(id)
+        for fd in 3..<Int32(3 + options.preserveFds) where fcntl(fd, F_GETFD) < 0 {
+            throw RuntimeError(.invalidArgument, "--preserve-fds \(options.preserveFds): descriptor \(fd) is not open (berth passes exactly fds 3 to \(2 + options.preserveFds), so there must be no gaps)")
+        }
+        let lock = try store.claim(id)
+        defer { lock.release() }
         var container = ContainerSetup(runtime: self, id: id, spec: spec, bundle: bundle, rootfs: rootfs, options: options)
         do {
             return try container.create()
@@ -110,6 +114,8 @@ struct ContainerSetup {
             }
         }
 
+        try refuseHostSysctls(joined: joined)
+
         // Cgroup paths are resolved now (a bad cgroupsPath fails before anything exists);
         // the directories are made after the clone, while the child builds the rootfs.
         let layout: CgroupLayout
@@ -133,7 +139,14 @@ struct ContainerSetup {
         } catch {
             throw RuntimeError(.system, "\(error)")
         }
-        let trampoline: Int32 = berth_trampoline_image_size > 0 ? try moved(berth_trampoline_memfd(), "create", "exec trampoline memfd", minimum) : -1
+        var trampoline: Int32 = -1
+        if berth_trampoline_image_size > 0 {
+            let memfd = berth_trampoline_memfd()
+            if memfd < 0 && errno == EACCES {
+                throw RuntimeError(.system, "create the exec trampoline memfd: permission denied (vm.memfd_noexec=2 forbids executable memfds, which berth needs to keep its own binary out of the container)")
+            }
+            trampoline = try moved(memfd, "create", "exec trampoline memfd", minimum)
+        }
         let (parentChannel, childChannel) = try SyncChannel.pair()
         let parentEnd = try moved(parentChannel.descriptor, "move", "sync socket", minimum)
         let childEnd = try moved(childChannel.descriptor, "move", "sync socket", minimum)
@@ -162,7 +175,12 @@ struct ContainerSetup {
         var ownPidNamespace: Int32 = -1
         if let (_, descriptor) = joined.first(where: { $0.0 == .pid }) {
             ownPidNamespace = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)
-            if berth_setns(descriptor, 0) != 0 { throw RuntimeError(.system, "\(SystemError.last("setns", "pid"))") }
+            if ownPidNamespace < 0 { throw RuntimeError(.system, "\(SystemError.last("open", "/proc/self/ns/pid"))") }
+            if berth_setns(descriptor, 0) != 0 {
+                let error = SystemError.last("setns", "pid namespace")
+                close(ownPidNamespace)
+                throw RuntimeError(.system, "\(error)")
+            }
         }
         _ = berth_set_dumpable(0)
         let pid = berth_clone3(flags, -1)
@@ -241,6 +259,22 @@ struct ContainerSetup {
                 return CreatedContainer(id: id, pid: pid)
             default:
                 throw RuntimeError(.system, "sync: unexpected message from init")
+            }
+        }
+    }
+
+    /// Sysctls are written in the container's namespaces; when one of those is joined by
+    /// path and is in fact berth's own (the host's), the write would change the host.
+    private func refuseHostSysctls(joined: [(NamespaceKind, Int32)]) throws(RuntimeError) {
+        for key in (spec.linux?.sysctl ?? [:]).keys.sorted() {
+            let kind: NamespaceKind = key.hasPrefix("net.") ? .network : (key.hasPrefix("kernel.hostname") || key.hasPrefix("kernel.domainname") ? .uts : .ipc)
+            guard let (_, fd) = joined.first(where: { $0.0 == kind }) else { continue }
+            var joinedInfo = stat()
+            var ownInfo = stat()
+            if fstat(fd, &joinedInfo) == 0, stat("/proc/self/ns/\(kind.procName)", &ownInfo) == 0,
+                joinedInfo.st_ino == ownInfo.st_ino, joinedInfo.st_dev == ownInfo.st_dev
+            {
+                throw RuntimeError(.invalidConfig, "linux.sysctl: \"\(key)\" would be set in the host's \(kind.rawValue) namespace (joined by path); it is refused")
             }
         }
     }

@@ -22,7 +22,12 @@ extension Runtime {
         do {
             record = try store.load(id)
         } catch {
-            if error.code == .notFound && force { return }
+            // A directory without state is what a create killed midway leaves; with
+            // --force it goes, so the id can be used again (as runc does).
+            if error.code == .notFound && force {
+                try store.remove(id)
+                return
+            }
             throw error
         }
         let status = record.status(store: store)

@@ -20,15 +20,12 @@ extension Runtime {
         try ProcessWaiting.signal(pid: record.pid, startTime: record.startTime, signal: signal)
     }
 
-    /// Signals every process in the container's cgroup (init first).
+    /// Signals every process in the container's cgroup and the cgroups below it (init
+    /// first).
     func signalAll(_ record: ContainerRecord, signal: Int32) {
         try? ProcessWaiting.signal(pid: record.pid, startTime: record.startTime, signal: signal)
-        for directory in record.cgroupDirectories {
-            guard let text = try? FileSystem.readText("\(directory)/cgroup.procs") else { continue }
-            for pid in text.split(separator: "\n").compactMap({ Int32($0) }) where pid != record.pid {
-                _ = Glibc.kill(pid, signal)
-            }
-            break
+        for pid in CgroupManager.processes(inAnyOf: record.cgroupDirectories) where pid != record.pid {
+            _ = Glibc.kill(pid, signal)
         }
     }
 }

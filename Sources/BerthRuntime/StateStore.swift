@@ -19,23 +19,29 @@ public struct StateStore: Sendable {
     /// Creates the root if needed (mode 0700: state is root's business).
     public func ensureRoot() throws(RuntimeError) {
         do {
-            for made in try FileSystem.makeDirectories(root, mode: 0o700) { _ = made }
+            try FileSystem.makeDirectories(root, mode: 0o700)
         } catch {
             throw RuntimeError(.system, "create state root: \(error)")
         }
     }
 
-    /// Makes the container's directory; fails when the id is taken. mkdir is atomic, so of
-    /// two concurrent creates of one id exactly one wins.
-    public func claim(_ id: String) throws(RuntimeError) {
+    /// Makes the container's directory and its lock file, and returns the lock held; fails
+    /// when the id is taken. mkdir is atomic, so of two concurrent creates of one id exactly
+    /// one wins, and the winner holds the lock until the container is created.
+    @discardableResult
+    public func claim(_ id: String) throws(RuntimeError) -> FileLock {
         try ensureRoot()
         if mkdir(directory(id), 0o711) != 0 {
             if errno == EEXIST { throw RuntimeError(.alreadyExists, "container with id \(id) already exists") }
             throw RuntimeError(.system, "\(SystemError.last("create state directory", directory(id)))")
         }
+        do {
+            return try FileLock(path: lockPath(id), create: true)
+        } catch {
+            rmdir(directory(id))
+            throw RuntimeError(.system, "lock container \(id): \(error)")
+        }
     }
-
-    public func exists(_ id: String) -> Bool { FileSystem.exists(recordPath(id)) }
 
     public func load(_ id: String) throws(RuntimeError) -> ContainerRecord {
         let bytes: [UInt8]

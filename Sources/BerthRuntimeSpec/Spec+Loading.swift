@@ -55,6 +55,11 @@ extension Spec {
             if namespace.type == "user" {
                 throw SpecError("\(source): linux.namespaces: user namespaces are not supported by this berth yet")
             }
+            if namespace.type == "mount", !(namespace.path ?? "").isEmpty {
+                // The rootfs is built inside the mount namespace: joining an existing one
+                // (the host's, say) would rebuild and pivot that namespace's root.
+                throw SpecError("\(source): linux.namespaces: a mount namespace cannot be joined by path; berth builds the rootfs in a new one")
+            }
         }
         if (hostname ?? "").isEmpty == false, !seen.contains("uts") {
             throw SpecError("\(source): hostname is set but there is no uts namespace; add {\"type\": \"uts\"} to linux.namespaces")

@@ -5,9 +5,11 @@ import Glibc
 public final class FileLock {
     private var descriptor: Int32
 
-    /// Waits for the lock on `path`, creating the file if needed.
-    public init(path: String) throws(SystemError) {
-        descriptor = try retryingInterrupts("open lock", path) { open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600) }
+    /// Waits for the lock on `path`; creates the file only when `create` is set, so a
+    /// waiter never re-creates a lock file that a delete is removing.
+    public init(path: String, create: Bool = false) throws(SystemError) {
+        let flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0)
+        descriptor = try retryingInterrupts("open lock", path) { open(path, flags, 0o600) }
         do {
             try retryingInterrupts("lock", path) { flock(descriptor, LOCK_EX) }
         } catch {

@@ -37,6 +37,9 @@ func emitError(_ message: String, destination: LogDestination) {
 }
 
 func main() -> Int32 {
+    // A hook or a peer that goes away must give EPIPE, not kill berth halfway through a
+    // create (the init and hooks restore the default before they exec).
+    signal(SIGPIPE, SIG_IGN)
     let words = CommandLine.arguments.dropFirst()
     var destination = LogDestination(descriptor: 2, format: .text, toFile: false)
     let global: ParsedArguments
@@ -55,7 +58,15 @@ func main() -> Int32 {
         destination = LogDestination(descriptor: 2, format: parsed, toFile: false)
     }
     if let path = global.value("log"), !path.isEmpty {
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        // Numbered high, so it can never fall into a --preserve-fds range.
+        var fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        if fd >= 0 {
+            let high = fcntl(fd, F_DUPFD_CLOEXEC, 1000)
+            if high >= 0 {
+                close(fd)
+                fd = high
+            }
+        }
         if fd < 0 {
             // A log file that cannot be opened (a shim's cleanup often names one in a bundle
             // that is already gone) must not stop the command: log to stderr instead.

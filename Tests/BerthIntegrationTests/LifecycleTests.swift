@@ -162,6 +162,22 @@ struct LifecycleTests {
         #expect(sandbox.leftovers(id: id).isEmpty)
     }
 
+    @Test("SIGTERM stops a created container, as with runc; SIGUSR1 leaves it created")
+    func killCreated() throws {
+        let sandbox = try Sandbox()
+        let id = sandbox.newID("termcreated")
+        try sandbox.writeConfig(id: id, args: ["/bin/probe", "sleep", "100"])
+        #expect(try sandbox.berth(["create", "-b", sandbox.bundle, id]).status == 0)
+        #expect(try sandbox.berth(["kill", id, "USR1"]).status == 0)
+        usleep(100_000)
+        #expect(try sandbox.berth(["state", id]).stdout.contains("\"created\""))
+        #expect(try sandbox.berth(["kill", id]).status == 0)
+        try waitFor { (try? sandbox.berth(["state", id]).stdout.contains("\"stopped\"")) == true }
+        #expect(try sandbox.berth(["start", id]).stderr.contains("cannot start a container that has stopped"))
+        #expect(try sandbox.berth(["delete", id]).status == 0)
+        #expect(sandbox.leftovers(id: id).isEmpty)
+    }
+
     @Test("unknown containers, bad ids, duplicates and bad signals are clear errors")
     func errors() throws {
         let sandbox = try Sandbox()

@@ -113,3 +113,60 @@ struct SecurityTests {
         #expect(sandbox.leftovers(id: id).isEmpty)
     }
 }
+
+@Suite("refusals that protect the host", .enabled(if: Binaries.available))
+struct HostProtectionTests {
+    @Test("a mount namespace joined by path is refused (the rootfs would be built in it)")
+    func joinedMountNamespace() throws {
+        let sandbox = try Sandbox()
+        let id = sandbox.newID("mntpath")
+        try sandbox.writeConfig(id: id, args: ["/bin/probe"]) { config in
+            set(&config, ["linux", "namespaces"], [["type": "pid"], ["type": "mount", "path": "/proc/1/ns/mnt"]])
+        }
+        let output = try sandbox.berth(["run", "-b", sandbox.bundle, id])
+        #expect(output.status == 1)
+        #expect(output.stderr.contains("a mount namespace cannot be joined by path"), "\(output.stderr)")
+        #expect(sandbox.leftovers(id: id).isEmpty)
+    }
+
+    @Test("a net sysctl in the host's network namespace, joined by path, is refused")
+    func sysctlInHostNamespace() throws {
+        let sandbox = try Sandbox()
+        let id = sandbox.newID("hostnet")
+        try sandbox.writeConfig(id: id, args: ["/bin/probe"]) { config in
+            set(&config, ["linux", "namespaces"], [["type": "pid"], ["type": "mount"], ["type": "uts"], ["type": "network", "path": "/proc/self/ns/net"]])
+            set(&config, ["linux", "sysctl"], ["net.ipv4.ip_default_ttl": "13"])
+        }
+        let before = try String(contentsOfFile: "/proc/sys/net/ipv4/ip_default_ttl", encoding: .utf8)
+        let output = try sandbox.berth(["run", "-b", sandbox.bundle, id])
+        #expect(output.status == 1)
+        #expect(output.stderr.contains("host's network namespace"), "\(output.stderr)")
+        #expect(try String(contentsOfFile: "/proc/sys/net/ipv4/ip_default_ttl", encoding: .utf8) == before)
+        #expect(sandbox.leftovers(id: id).isEmpty)
+    }
+
+    @Test("a cgroupsPath naming a cgroup that already has processes is refused")
+    func populatedCgroup() throws {
+        let sandbox = try Sandbox()
+        let id = sandbox.newID("busycg")
+        // The test process's own memory cgroup has processes (this one).
+        let own = try String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8)
+        let pidsPath = try #require(own.split(separator: "\n").first { $0.contains(":pids:") }?.split(separator: ":", maxSplits: 2).last)
+        try sandbox.writeConfig(id: id, args: ["/bin/probe"]) { set(&$0, ["linux", "cgroupsPath"], String(pidsPath)) }
+        let output = try sandbox.berth(["run", "-b", sandbox.bundle, id])
+        #expect(output.status == 1)
+        #expect(output.stderr.contains("already has processes"), "\(output.stderr)")
+    }
+
+    @Test("--preserve-fds with a gap in the range is refused")
+    func preserveGap() throws {
+        let sandbox = try Sandbox()
+        let id = sandbox.newID("gap")
+        try sandbox.writeConfig(id: id, args: ["/bin/probe"])
+        let script = "exec 3</etc/hostname; exec \(Binaries.berth) --root \(sandbox.root) run --preserve-fds 3 -b \(sandbox.bundle) \(id)"
+        let output = try execute("/bin/sh", ["-c", script])
+        #expect(output.status == 1)
+        #expect(output.stderr.contains("descriptor 4 is not open"), "\(output.stderr)")
+        #expect(sandbox.leftovers(id: id).isEmpty)
+    }
+}

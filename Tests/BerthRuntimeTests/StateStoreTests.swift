@@ -120,7 +120,7 @@ struct StateStoreTests {
         changed.pid = 7
         try temporary.store.save(changed)
         #expect(try temporary.store.load("c1").pid == 7)
-        #expect(try FileSystem.listDirectory(temporary.store.directory("c1")) == ["state.json"])
+        #expect(try FileSystem.listDirectory(temporary.store.directory("c1")).sorted() == ["lock", "state.json"])
     }
 
     @Test("loading a missing id fails with notFound")
@@ -159,8 +159,9 @@ struct StateStoreTests {
         try store.save(record("alpha"))
         try FileSystem.writeAtomically("\(temporary.root)/stray-file", [1])
         #expect(store.ids() == ["alpha", "zeta"])
-        #expect(store.exists("alpha"))
-        #expect(!store.exists("claimed-only"))
+        #expect(FileSystem.exists(store.recordPath("alpha")))
+        #expect(!FileSystem.exists(store.recordPath("claimed-only")))
+        #expect(FileSystem.exists(store.lockPath("claimed-only")))
     }
 
     @Test("remove deletes the container directory and its contents")
