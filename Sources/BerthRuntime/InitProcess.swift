@@ -314,8 +314,19 @@ enum ExecutableLookup {
 
 /// Home directories from the container's /etc/passwd.
 enum Passwd {
+    /// The container's /etc/passwd, if it is a regular file of sane size: an image could
+    /// make it a fifo (which would hang create) or a link to /dev/zero.
+    static func containerFile() -> String? {
+        let fd = open("/etc/passwd", O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size < 4 << 20 else { return nil }
+        return (try? FileSystem.readAll(fd, path: "/etc/passwd")).map { String(decoding: $0, as: UTF8.self) }
+    }
+
     static func home(uid: UInt32) -> String {
-        guard let text = try? FileSystem.readText("/etc/passwd") else { return "/" }
+        guard let text = containerFile() else { return "/" }
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: ":", omittingEmptySubsequences: false)
             if fields.count >= 6, UInt32(fields[2]) == uid { return fields[5].isEmpty ? "/" : String(fields[5]) }

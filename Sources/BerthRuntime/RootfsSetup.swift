@@ -16,7 +16,9 @@ struct RootfsSetup {
 
     /// Whether /dev is a fresh filesystem berth populates (not a bind of the host's /dev).
     var populatesDev: Bool {
-        guard let mount = (spec.mounts ?? []).last(where: { RootPath.normalized($0.destination) == "/dev" }) else { return false }
+        // As runc: unless /dev is a bind (the host's devices), berth creates the nodes,
+        // into the image's own /dev when the config mounts nothing there.
+        guard let mount = (spec.mounts ?? []).last(where: { RootPath.normalized($0.destination) == "/dev" }) else { return true }
         return !MountOptions.parse(mount.options ?? []).isBind && mount.type != "bind"
     }
 
@@ -76,7 +78,7 @@ struct RootfsSetup {
             // is the mount's root, not the directory under it.
             let remountFlags = options.flags & ~(UInt(MS_BIND) | UInt(MS_REC) | UInt(MS_REMOUNT))
             if remountFlags != 0 {
-                let mounted = try root.open(destination)
+                let mounted = try reopenMounted(destination, sameAs: target, root: root)
                 defer { close(mounted) }
                 let path = RootPath.procPath(of: mounted)
                 let keep = Mount.lockedFlags(of: path) & ~options.clearedFlags & ~UInt(MS_RDONLY)
@@ -135,11 +137,24 @@ struct RootfsSetup {
         }
     }
 
+    /// Opens the mount just made at `destination`: resolved again (a descriptor of the
+    /// directory under a mount does not name the mount), and checked to be at the same
+    /// place as `target`, so a symlink swapped in meanwhile (a volume shared with another
+    /// container) cannot redirect the remount that follows.
+    private func reopenMounted(_ destination: String, sameAs target: Int32, root: borrowing RootPath) throws(SystemError) -> Int32 {
+        let mounted = try root.open(destination)
+        if let now = RootPath.currentPath(of: mounted), let before = RootPath.currentPath(of: target), now != before {
+            close(mounted)
+            throw SystemError(stage: "remount", subject: destination, errno: EXDEV, detail: "the destination moved from \(before) to \(now) while it was being mounted")
+        }
+        return mounted
+    }
+
     /// Binds `source` onto the directory `target` and remounts the new mount with `flags`
     /// (the remount must name the new mount, so the destination is resolved again).
     private func bindReadOnly(source: String, target: Int32, flags: UInt, destination: String, root: borrowing RootPath) throws(SystemError) {
         try Mount.mount(source: source, target: RootPath.procPath(of: target), type: nil, flags: UInt(MS_BIND), data: nil, display: destination)
-        let mounted = try root.open(destination)
+        let mounted = try reopenMounted(destination, sameAs: target, root: root)
         defer { close(mounted) }
         let path = RootPath.procPath(of: mounted)
         try Mount.mount(source: nil, target: path, type: nil, flags: UInt(MS_REMOUNT) | UInt(MS_BIND) | flags | Mount.lockedFlags(of: path), data: nil, display: destination)
@@ -147,18 +162,12 @@ struct RootfsSetup {
 
     /// Step 3: device nodes (the defaults and `linux.devices`) and the /dev symlinks.
     func createDevices(root: borrowing RootPath) throws(SystemError) {
-        var devices: [Spec.Device] = []
-        if populatesDev {
-            devices = DefaultDevices.nodes
-        }
+        // /dev is the host's (a bind mount): never mknod into it.
+        guard populatesDev else { return }
+        var devices = DefaultDevices.nodes
         for device in spec.linux?.devices ?? [] {
             devices.removeAll { $0.path == device.path }
             devices.append(device)
-        }
-        if !populatesDev && (spec.linux?.devices ?? []).isEmpty { return }
-        if !populatesDev {
-            // /dev is the host's (a bind mount): never mknod into it.
-            return
         }
         for device in devices { try createDevice(device, root: root) }
         let links: [(String, String)] = [

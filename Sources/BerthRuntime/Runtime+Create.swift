@@ -191,13 +191,18 @@ struct ContainerSetup {
             close(ownPidNamespace)
         }
         close(childEnd)
+        descriptors.removeAll { $0 == childEnd }
         if pid < 0 {
             channel.close()
+            descriptors.removeAll { $0 == parentEnd }
             throw RuntimeError(.system, "clone3 with namespaces \(newNamespaces.map(\.rawValue).sorted()): \(SystemError.describe(errno: cloneErrno))")
         }
         childPid = pid
         hooksMayHaveRun = hasParentHooks || !(spec.hooks?.createContainer ?? []).isEmpty
-        defer { channel.close() }
+        defer {
+            channel.close()
+            descriptors.removeAll { $0 == parentEnd }
+        }
         logger.debug("init process cloned", metadata: ["pid": "\(pid)"])
 
         do {

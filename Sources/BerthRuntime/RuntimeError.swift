@@ -18,19 +18,4 @@ public struct RuntimeError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message }
-
-    static func wrap(_ error: any Error, context: String? = nil) -> RuntimeError {
-        if let error = error as? RuntimeError {
-            guard let context else { return error }
-            return RuntimeError(error.code, "\(context): \(error.message)")
-        }
-        let code: Code
-        switch error {
-        case is SpecError: code = .invalidConfig
-        case is CgroupError, is SystemError: code = .system
-        default: code = .system
-        }
-        let text = "\(error)"
-        return RuntimeError(code, context.map { "\($0): \(text)" } ?? text)
-    }
 }

@@ -91,11 +91,9 @@ pid_t berth_clone3(uint64_t flags, int cgroup_fd) {
         errno = ENOSYS;
         return -1;
     }
-#if defined(__x86_64__)
+    /* Without a new stack, clone(2) behaves like fork: the argument order of the other
+     * (zero) arguments differs between architectures, which does not matter here. */
     return (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
-#else
-    return (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
-#endif
 }
 
 int berth_pivot_root(const char *new_root, const char *put_old) {
@@ -142,7 +140,6 @@ int berth_execveat(int fd, char *const argv[], char *const envp[]) {
 int berth_set_dumpable(int value) { return prctl(PR_SET_DUMPABLE, value, 0, 0, 0); }
 int berth_set_pdeathsig(int sig) { return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0); }
 int berth_set_no_new_privs(void) { return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); }
-int berth_set_child_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
 int berth_set_name(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }
 
 dev_t berth_makedev(unsigned int major_number, unsigned int minor_number) {

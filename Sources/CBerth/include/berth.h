@@ -70,7 +70,6 @@ int berth_pipe2_cloexec(int fds[2]);
 int berth_set_dumpable(int value);
 int berth_set_pdeathsig(int sig);
 int berth_set_no_new_privs(void);
-int berth_set_child_subreaper(void);
 int berth_set_name(const char *name);
 
 dev_t berth_makedev(unsigned int major, unsigned int minor);
