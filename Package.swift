@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "BerthJSON"),
         .target(name: "BerthSystem", dependencies: ["CBerth"]),
         .target(name: "BerthRuntimeSpec", dependencies: ["BerthJSON"]),
-        .target(name: "BerthCgroups", dependencies: ["BerthSystem"]),
+        .target(name: "BerthCgroups", dependencies: ["BerthSystem", "BerthRuntimeSpec"]),
         .target(
             name: "BerthRuntime",
             dependencies: [
@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "BerthJSONTests", dependencies: ["BerthJSON"]),
         .testTarget(name: "BerthSystemTests", dependencies: ["BerthSystem"]),
         .testTarget(name: "BerthRuntimeSpecTests", dependencies: ["BerthRuntimeSpec", "BerthJSON"]),
-        .testTarget(name: "BerthCgroupsTests", dependencies: ["BerthCgroups", "BerthSystem"]),
+        .testTarget(name: "BerthCgroupsTests", dependencies: ["BerthCgroups", "BerthSystem", "BerthRuntimeSpec"]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime", "BerthRuntimeSpec", "BerthJSON"]),
         .testTarget(name: "BerthIntegrationTests", dependencies: ["BerthJSON"]),
     ],

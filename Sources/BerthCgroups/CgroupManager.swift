@@ -1,3 +1,4 @@
+import BerthRuntimeSpec
 import BerthSystem
 import Glibc
 
@@ -61,6 +62,79 @@ public struct CgroupManager: Sendable {
                 throw CgroupError("write \(target) (copied from the parent cgroup): \(error)")
             }
         }
+    }
+
+    /// Enables every available controller down the v2 hierarchy to the container's cgroup,
+    /// so its resource files exist (cgroup v2 only offers a child the controllers listed in
+    /// its parent's cgroup.subtree_control). Best effort: a controller that cannot be
+    /// enabled shows up as a missing file when a resource needs it.
+    public func enableControllers() {
+        for (hierarchy, directory) in paths.directories where hierarchy.version == .v2 {
+            var level = hierarchy.mountPoint
+            for component in directory.dropFirst(hierarchy.mountPoint.count).split(separator: "/") {
+                let controllers = ((try? FileSystem.readText("\(level)/cgroup.controllers")) ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" })
+                if !controllers.isEmpty {
+                    try? FileSystem.writeValue("\(level)/cgroup.subtree_control", controllers.map { "+\($0)" }.joined(separator: " "))
+                }
+                level += "/\(component)"
+            }
+        }
+    }
+
+    /// The writes that enforce `resources` on this host's layout: v2 writes on a unified
+    /// host; v1 writes otherwise, except hugetlb, which a hybrid host may keep in its
+    /// cgroup2 mount (this project's machines do).
+    public func writes(for resources: LinuxResources, allowedDevices: [String]) throws(CgroupError) -> [CgroupWrite] {
+        let hierarchies = paths.directories.map(\.hierarchy)
+        let hasV1 = hierarchies.contains { $0.version == .v1 }
+        guard hasV1 else { return try ResourceWrites.v2(resources) }
+        var v1 = try ResourceWrites.v1(resources, allowedDevices: allowedDevices)
+        let v1Controllers = Set(hierarchies.filter { $0.version == .v1 }.flatMap(\.controllers))
+        let unifiedControllers = Set(hierarchies.filter { $0.version == .v2 }.flatMap(\.controllers))
+        if !v1Controllers.contains("hugetlb") && unifiedControllers.contains("hugetlb") {
+            v1.removeAll { $0.controller == "hugetlb" }
+            var hugetlbOnly = LinuxResources()
+            hugetlbOnly.hugepageLimits = resources.hugepageLimits
+            v1 += try ResourceWrites.v2(hugetlbOnly)
+        }
+        return v1
+    }
+
+    /// Performs `writes` in order. A lowered memory limit can be refused while
+    /// memory+swap is still higher, and a raised memory+swap while the limit is lower
+    /// (v1 keeps memsw >= memory), so a refused memsw write is retried after the others.
+    public func apply(_ writes: [CgroupWrite]) throws(CgroupError) {
+        var retry: [CgroupWrite] = []
+        for write in writes {
+            do {
+                try perform(write)
+            } catch {
+                if write.file == "memory.memsw.limit_in_bytes" && retry.isEmpty {
+                    retry.append(write)
+                    continue
+                }
+                throw error
+            }
+        }
+        for write in retry { try perform(write) }
+    }
+
+    private func perform(_ write: CgroupWrite) throws(CgroupError) {
+        guard let directory = directory(for: write.controller) else {
+            throw CgroupError("\(write.field): the \(write.controller) controller is not mounted on this host")
+        }
+        let path = "\(directory)/\(write.file)"
+        do {
+            try FileSystem.writeValue(path, write.value)
+        } catch {
+            throw CgroupError("\(write.field)=\(write.value): write \(path): \(SystemError.describe(errno: error.errno))")
+        }
+    }
+
+    /// The container's directory in the hierarchy of `controller` ("" for the unified one).
+    public func directory(for controller: String) -> String? {
+        if controller.isEmpty { return paths.directories.first { $0.hierarchy.version == .v2 }?.directory }
+        return paths.directories.first { $0.hierarchy.version == .v1 && $0.hierarchy.controllers.contains(controller) }?.directory
     }
 
     /// Moves process `pid` into the container cgroup of every hierarchy.

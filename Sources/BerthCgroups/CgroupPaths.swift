@@ -41,6 +41,18 @@ public struct CgroupPaths: Sendable, Equatable {
         return CgroupPaths(directories: directories)
     }
 
+    /// The hierarchies of recorded container directories, matched against this host's
+    /// layout by mount point.
+    public static func recorded(_ directories: [String], layout: CgroupLayout) -> CgroupPaths {
+        var result: [(hierarchy: CgroupHierarchy, directory: String)] = []
+        for directory in directories {
+            let match = layout.hierarchies.filter { directory == $0.mountPoint || directory.hasPrefix($0.mountPoint + "/") }
+                .max { $0.mountPoint.count < $1.mountPoint.count }
+            if let match { result.append((match, directory)) }
+        }
+        return CgroupPaths(directories: result)
+    }
+
     /// Parses /proc/<pid>/cgroup ("4:memory:/a/b", "0::/x") into hierarchy key -> path.
     public static func parseProcCgroup(_ text: String) -> [String: String] {
         var result: [String: String] = [:]

@@ -208,8 +208,13 @@ struct ContainerSetup {
         do {
             defer { cgroups = manager }
             try manager.create()
+            manager.enableControllers()
             logger.debug("cgroups created", metadata: ["paths": "\(manager.directories)"])
             try? channel.send(.cgroupsCreated)
+            // Limits are in place before the process joins.
+            if let resources = spec.linux?.resources {
+                try manager.apply(try manager.writes(for: resources, allowedDevices: allowedDevices))
+            }
             try manager.join(pid: pid)
         } catch {
             throw RuntimeError(.system, "\(error)")
@@ -265,6 +270,14 @@ struct ContainerSetup {
             default:
                 throw RuntimeError(.system, "sync: unexpected message from init")
             }
+        }
+    }
+
+    /// The device rules every container gets after its own: the defaults, and each node
+    /// of `linux.devices`.
+    private var allowedDevices: [String] {
+        DeviceRules.defaultAllowed + (spec.linux?.devices ?? []).map { device in
+            "\(device.type == "u" ? "c" : device.type) \(device.major ?? 0):\(device.minor ?? 0) rwm"
         }
     }
 

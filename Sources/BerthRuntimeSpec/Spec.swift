@@ -99,7 +99,7 @@ public struct Spec: Decodable, Sendable {
         public var timeOffsets: [String: TimeOffset]?
         public var devices: [Device]?
         public var cgroupsPath: String?
-        public var resources: JSONValue?
+        public var resources: LinuxResources?
         public var rootfsPropagation: String?
         public var seccomp: JSONValue?
         public var sysctl: [String: String]?

@@ -99,6 +99,30 @@ enum Commands {
             try context.runtime.delete(id: arguments.positional[0], force: arguments.has("force"))
             return 0
         },
+        Command(name: "update", usage: "update [--memory N] [--memory-swap N] [--memory-reservation N] [--cpu-shares N] [--cpu-quota N] [--cpu-period N] [--cpuset-cpus L] [--cpuset-mems L] [--pids-limit N] [--blkio-weight N] [-r resources.json|-] ID", flags: UpdateFlags.definitions, arguments: (1, 1), errorPrefix: nil) { context, arguments in
+            try context.runtime.update(id: arguments.positional[0], resources: try UpdateFlags.resources(arguments))
+            return 0
+        },
+        Command(name: "pause", usage: "pause ID: freeze every process of a running container", flags: [], arguments: (1, 1), errorPrefix: nil) { context, arguments in
+            try context.runtime.pause(id: arguments.positional[0])
+            return 0
+        },
+        Command(name: "resume", usage: "resume ID: thaw a paused container", flags: [], arguments: (1, 1), errorPrefix: nil) { context, arguments in
+            try context.runtime.resume(id: arguments.positional[0])
+            return 0
+        },
+        Command(name: "ps", usage: "ps [--format table|json] ID [ps options]: the container's processes", flags: [.value("format", "f")], arguments: (1, 64), errorPrefix: nil) { context, arguments in
+            let format = arguments.value("format") ?? "table"
+            guard format == "table" || format == "json" else { throw UsageError("invalid format option") }
+            let pids = try context.runtime.processes(id: arguments.positional[0])
+            if format == "json" {
+                context.printOut(JSONValue.array(pids.map { .int($0) }).serialized() + "\n")
+            } else {
+                let options = arguments.positional.count > 1 ? Array(arguments.positional.dropFirst()) : ["-ef"]
+                context.printOut(try ProcessTable.render(pids: pids, psArguments: options))
+            }
+            return 0
+        },
         Command(name: "features", usage: "features: what this runtime supports, as runtime-spec features JSON", flags: [], arguments: (0, 0), errorPrefix: nil) { context, _ in
             context.printOut(Features.document().prettySerialized(indentation: "    ") + "\n")
             return 0
@@ -107,8 +131,7 @@ enum Commands {
 
     /// runc commands that later berth releases add; named so the error says so.
     static let later: [String: String] = [
-        "exec": "exec comes with capabilities and seccomp", "ps": "ps comes with resource management", "pause": "pause comes with resource management",
-        "resume": "resume comes with resource management", "update": "update comes with resource management", "events": "events comes with resource management",
+        "exec": "exec comes with capabilities and seccomp", "events": "events comes with cgroup statistics",
         "checkpoint": "checkpoint/restore is not planned", "restore": "checkpoint/restore is not planned",
     ]
 }

@@ -52,7 +52,7 @@ struct SpecAcceptanceTests {
         #expect(spec.linux?.namespaces?.map(\.type) == ["pid", "network", "ipc", "uts", "mount", "cgroup"])
         #expect(spec.linux?.maskedPaths?.contains("/proc/kcore") == true)
         #expect(spec.linux?.readonlyPaths?.contains("/proc/sys") == true)
-        #expect(spec.linux?.resources?["devices"]?.arrayValue?.count == 1)
+        #expect(spec.linux?.resources?.devices == [LinuxResources.DeviceRule(allow: false, access: "rwm")])
     }
 
     @Test("the pretty-printed default spec parses too")

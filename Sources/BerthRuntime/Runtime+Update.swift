@@ -1,0 +1,112 @@
+import BerthCgroups
+import BerthJSON
+import BerthRuntimeSpec
+import BerthSystem
+import Glibc
+
+extension Runtime {
+    /// `update`: applies new resource limits to a created, running or paused container.
+    public func update(id: String, resources: LinuxResources) throws(RuntimeError) {
+        try ContainerID.validate(id)
+        let lock = try store.lock(id)
+        defer { lock.release() }
+        let record = try store.load(id)
+        if record.status(store: store) == .stopped {
+            throw RuntimeError(.invalidState, "container \(id) is stopped; there is nothing to update")
+        }
+        let manager = try cgroupManager(for: record)
+        do {
+            try manager.apply(try manager.writes(for: resources, allowedDevices: DeviceRules.defaultAllowed))
+        } catch {
+            throw RuntimeError(.system, "update \(id): \(error)")
+        }
+    }
+
+    /// `pause`: freezes every process of the container (v1 freezer, v2 cgroup.freeze).
+    public func pause(id: String) throws(RuntimeError) {
+        try ContainerID.validate(id)
+        let lock = try store.lock(id)
+        defer { lock.release() }
+        let record = try store.load(id)
+        guard record.status(store: store) == .running else { throw RuntimeError(.invalidState, "container not running") }
+        try freeze(record, frozen: true)
+    }
+
+    /// `resume`: thaws a paused container.
+    public func resume(id: String) throws(RuntimeError) {
+        try ContainerID.validate(id)
+        let lock = try store.lock(id)
+        defer { lock.release() }
+        let record = try store.load(id)
+        guard record.status(store: store) == .paused else { throw RuntimeError(.invalidState, "container not paused") }
+        try freeze(record, frozen: false)
+    }
+
+    /// `ps`: the pids of the container's processes (its cgroup and those below it).
+    public func processes(id: String) throws(RuntimeError) -> [Int32] {
+        try ContainerID.validate(id)
+        let record = try store.load(id)
+        if record.status(store: store) == .stopped { return [] }
+        return CgroupManager.processes(inAnyOf: record.cgroupDirectories).sorted()
+    }
+
+    func cgroupManager(for record: ContainerRecord) throws(RuntimeError) -> CgroupManager {
+        do {
+            return CgroupManager(paths: CgroupPaths.recorded(record.cgroupDirectories, layout: try CgroupLayout.current()), created: record.cgroupCreated)
+        } catch {
+            throw RuntimeError(.system, "cgroups of \(record.id): \(error)")
+        }
+    }
+
+    /// Writes the freezer state and waits until the kernel reports it reached (freezing
+    /// takes a moment while tasks are stopped).
+    func freeze(_ record: ContainerRecord, frozen: Bool) throws(RuntimeError) {
+        let manager = try cgroupManager(for: record)
+        let v1 = manager.directory(for: "freezer")
+        let file: String
+        let value: String
+        let done: () -> Bool
+        if let v1 {
+            file = "\(v1)/freezer.state"
+            value = frozen ? "FROZEN" : "THAWED"
+            done = { ((try? FileSystem.readText(file)) ?? "").hasPrefix(value) }
+        } else if let unified = manager.directory(for: "") {
+            file = "\(unified)/cgroup.freeze"
+            value = frozen ? "1" : "0"
+            done = { ((try? FileSystem.readText("\(unified)/cgroup.events")) ?? "").contains("frozen \(frozen ? 1 : 0)") }
+        } else {
+            throw RuntimeError(.system, "\(frozen ? "pause" : "resume") \(record.id): no freezer cgroup")
+        }
+        let deadline = Clock.monotonicNanoseconds() + 10_000_000_000
+        repeat {
+            do {
+                try FileSystem.writeValue(file, value)
+            } catch {
+                throw RuntimeError(.system, "\(frozen ? "pause" : "resume") \(record.id): write \(value) to \(file): \(SystemError.describe(errno: error.errno))")
+            }
+            if done() { return }
+            usleep(1_000)
+        } while Clock.monotonicNanoseconds() < deadline
+        throw RuntimeError(.system, "\(frozen ? "pause" : "resume") \(record.id): \(file) did not reach \(value) within 10s")
+    }
+}
+
+/// `update`'s command-line values: byte sizes with runc's suffixes (k, m, g, t; b, kb...).
+public enum ByteSize {
+    public static func parse(_ text: String) -> Int64? {
+        if text == "-1" { return -1 }
+        var digits = text.lowercased()
+        var multiplier: Int64 = 1
+        let suffixes: [(String, Int64)] = [
+            ("tb", 1 << 40), ("gb", 1 << 30), ("mb", 1 << 20), ("kb", 1 << 10),
+            ("t", 1 << 40), ("g", 1 << 30), ("m", 1 << 20), ("k", 1 << 10), ("b", 1),
+        ]
+        for (suffix, factor) in suffixes where digits.hasSuffix(suffix) {
+            digits.removeLast(suffix.count)
+            multiplier = factor
+            break
+        }
+        guard let value = Int64(digits), value >= 0 else { return nil }
+        return value * multiplier
+    }
+}
