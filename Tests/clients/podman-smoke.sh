@@ -8,6 +8,7 @@
 # Needs: root, podman, conmon, busybox-static (/usr/bin/busybox), tar.
 # Env knobs:
 #   SMOKE_EXEC=0            skip the `podman exec` step
+#   SMOKE_CGROUP_COMMANDS=0 skip the resource limits, pause/unpause and top
 #   SMOKE_DIRECT=1          pass RUNTIME to podman as is (no wrapper). The runtime then
 #                           uses its own default --root (e.g. /run/runc) and no argv log.
 #   SMOKE_STORAGE_DRIVER=.. overlay (default) or vfs
@@ -237,6 +238,15 @@ else
   fail "run -i: rc=$rc out=[$out] err=[$(cat "$T/err")]"
 fi
 
+# --- 3b. resource limits reach the container's cgroups -----------------------------------
+if [ "${SMOKE_CGROUP_COMMANDS:-1}" = 1 ]; then
+  t=$(now)
+  out=$("${P[@]}" run --rm "${RUNOPTS[@]}" --memory 64m --cpus 0.5 --pids-limit 33 localhost/smoke-busybox \
+        /bin/sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us' 2>"$T/err"); rc=$?
+  if [ $rc = 0 ] && [ "$(echo $out)" = "67108864 33 50000" ]; then pass "run --memory --cpus --pids-limit: limits seen inside ($(el "$t"))"
+  else fail "run --memory --cpus --pids-limit: rc=$rc out=[$(echo $out)] err=[$(cat "$T/err")]"; fi
+fi
+
 # --- 4. detached lifecycle: run -d, exec, stop (SIGTERM), rm ------------------------------
 t=$(now)
 cid=$("${P[@]}" run -d --name smoke-life "${RUNOPTS[@]}" localhost/smoke-busybox \
@@ -253,6 +263,19 @@ if [ $rc = 0 ]; then
     else fail "exec: rc=$rc out=[$out] err=[$(cat "$T/err")]"; fi
   else
     info "exec skipped (SMOKE_EXEC=0)"
+  fi
+  # SMOKE_CGROUP_COMMANDS=0 skips pause/unpause and top (runtimes without them).
+  if [ "${SMOKE_CGROUP_COMMANDS:-1}" = 1 ]; then
+    t=$(now)
+    "${P[@]}" pause smoke-life >/dev/null 2>"$T/err"
+    st=$("${P[@]}" inspect smoke-life --format '{{.State.Status}}' 2>&1)
+    "${P[@]}" unpause smoke-life >/dev/null 2>>"$T/err"
+    st2=$("${P[@]}" inspect smoke-life --format '{{.State.Status}}' 2>&1)
+    [ "$st" = paused ] && [ "$st2" = running ] && pass "pause/unpause ($(el "$t"))" || fail "pause/unpause: [$st] [$st2] err=[$(cat "$T/err")]"
+    out=$("${P[@]}" top smoke-life 2>"$T/err")
+    echo "$out" | grep -q sleep && pass "top lists the container's processes" || fail "top: out=[$out] err=[$(cat "$T/err")]"
+  else
+    info "pause/unpause and top skipped (SMOKE_CGROUP_COMMANDS=0)"
   fi
   t=$(now)
   "${P[@]}" stop -t 10 smoke-life >/dev/null 2>"$T/err"; rc=$?
