@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "BerthJSON"),
         .target(name: "BerthSystem", dependencies: ["CBerth"]),
         .target(name: "BerthRuntimeSpec", dependencies: ["BerthJSON"]),
-        .target(name: "BerthCgroups", dependencies: ["BerthSystem", "BerthRuntimeSpec"]),
+        .target(name: "BerthCgroups", dependencies: ["CBerth", "BerthSystem", "BerthJSON", "BerthRuntimeSpec"]),
         .target(
             name: "BerthRuntime",
             dependencies: [

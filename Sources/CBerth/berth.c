@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/prctl.h>
@@ -209,3 +210,5 @@ int berth_unshare(int flags) { return unshare(flags); }
 int berth_setresuid(uid_t uid) { return setresuid(uid, uid, uid); }
 int berth_setresgid(gid_t gid) { return setresgid(gid, gid, gid); }
 int berth_pipe2_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+int berth_eventfd(void) { return eventfd(0, EFD_CLOEXEC); }

@@ -123,6 +123,17 @@ enum Commands {
             }
             return 0
         },
+        Command(name: "events", usage: "events [--stats] [--interval 5s] ID: resource usage and OOM events as JSON lines", flags: [.bool("stats"), .value("interval")], arguments: (1, 1), errorPrefix: nil) { context, arguments in
+            let id = arguments.positional[0]
+            if arguments.has("stats") {
+                context.printOut(try context.runtime.statsEvent(id: id).serialized() + "\n")
+                return 0
+            }
+            let text = arguments.value("interval") ?? "5s"
+            guard let interval = Duration.seconds(text), interval > 0 else { throw UsageError("invalid --interval \"\(text)\" (use 5s, 500ms, 1m)") }
+            try context.runtime.events(id: id, interval: interval) { line in context.printOut(line + "\n") }
+            return 0
+        },
         Command(name: "features", usage: "features: what this runtime supports, as runtime-spec features JSON", flags: [], arguments: (0, 0), errorPrefix: nil) { context, _ in
             context.printOut(Features.document().prettySerialized(indentation: "    ") + "\n")
             return 0
@@ -131,9 +142,21 @@ enum Commands {
 
     /// runc commands that later berth releases add; named so the error says so.
     static let later: [String: String] = [
-        "exec": "exec comes with capabilities and seccomp", "events": "events comes with cgroup statistics",
+        "exec": "exec comes with capabilities and seccomp",
         "checkpoint": "checkpoint/restore is not planned", "restore": "checkpoint/restore is not planned",
     ]
+}
+
+/// Go-style durations as runc's --interval takes them: "5s", "500ms", "1m", "1.5s".
+enum Duration {
+    static func seconds(_ text: String) -> Double? {
+        let units: [(String, Double)] = [("ms", 0.001), ("us", 0.000001), ("s", 1), ("m", 60), ("h", 3600)]
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            guard let value = Double(text.dropLast(suffix.count)) else { return nil }
+            return value * factor
+        }
+        return nil
+    }
 }
 
 /// `list`'s table, laid out like Go's tabwriter with minwidth 12 and padding 3, as runc.

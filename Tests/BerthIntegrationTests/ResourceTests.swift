@@ -83,3 +83,39 @@ struct ResourceTests {
         #expect(sandbox.leftovers(id: id).isEmpty)
     }
 }
+
+@Suite("berth events", .enabled(if: Binaries.available))
+struct EventsTests {
+    @Test("events --stats reports cpu throttling, memory and pids; events reports the OOM kill and ends with the container")
+    func statsAndOOM() throws {
+        let sandbox = try Sandbox(tools: ["sh", "sleep", "tail", "cat"])
+        let id = sandbox.newID("events")
+        // A busy loop under a 10% CPU quota is throttled; then a memory hog is OOM-killed.
+        let script = "i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done; sleep 0.5; tail /dev/zero; sleep 1"
+        try sandbox.writeConfig(id: id, args: ["/bin/sh", "-c", script]) { config in
+            set(&config, ["linux", "resources"], [
+                "memory": ["limit": 32 << 20, "swap": 32 << 20], "cpu": ["quota": 10000, "period": 100000], "pids": ["limit": 20],
+            ])
+        }
+        #expect(try sandbox.berth(["run", "-d", "-b", sandbox.bundle, id]).status == 0)
+        let stats = try sandbox.berth(["events", "--stats", id])
+        #expect(stats.status == 0, "\(stats.stderr)")
+        let event = try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any]
+        #expect(event?["type"] as? String == "stats")
+        let data = event?["data"] as? [String: Any]
+        let memory = (data?["memory"] as? [String: Any])?["usage"] as? [String: Any]
+        #expect(memory?["limit"] as? Int == 32 << 20)
+        #expect(((data?["pids"] as? [String: Any])?["limit"] as? Int) == 20)
+        #expect(((data?["memory"] as? [String: Any])?["raw"] as? [String: Any])?["rss"] != nil)
+
+        let watch = try sandbox.berth(["events", "--interval", "200ms", id])
+        #expect(watch.status == 0, "\(watch.stderr)")
+        let lines = watch.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(lines.contains { $0["type"] as? String == "oom" && $0["id"] as? String == id }, "\(watch.stdout.prefix(400))")
+        let throttled = lines.compactMap { (($0["data"] as? [String: Any])?["cpu"] as? [String: Any])?["throttling"] as? [String: Any] }
+            .compactMap { $0["throttled_periods"] as? Int }.max() ?? 0
+        #expect(throttled > 0)
+        #expect(try sandbox.berth(["delete", id]).status == 0)
+        #expect(sandbox.leftovers(id: id).isEmpty)
+    }
+}

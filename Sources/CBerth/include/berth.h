@@ -81,6 +81,9 @@ int berth_wexitstatus(int status);
 int berth_wifsignaled(int status);
 int berth_wtermsig(int status);
 
+/* A close-on-exec eventfd (for cgroup v1 OOM notifications). */
+int berth_eventfd(void);
+
 /* setrlimit for this process; on failure *current_hard holds the hard limit in force. */
 int berth_set_rlimit(int resource, uint64_t soft, uint64_t hard, uint64_t *current_hard);
 
