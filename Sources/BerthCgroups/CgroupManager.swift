@@ -100,6 +100,15 @@ public struct CgroupManager: Sendable {
         return v1
     }
 
+    /// On a cgroup v2 host, device rules become an eBPF program on the container's cgroup
+    /// (v1 hosts enforce them through the devices controller, in `writes`).
+    public func applyDevices(_ rules: [LinuxResources.DeviceRule]?, allowed: [String]) throws(CgroupError) {
+        guard let rules, !rules.isEmpty, !paths.directories.contains(where: { $0.hierarchy.version == .v1 }),
+            let directory = directory(for: "")
+        else { return }
+        try DeviceFilter.attach(rules, allowed: allowed, to: directory)
+    }
+
     /// Performs `writes` in order. A lowered memory limit can be refused while
     /// memory+swap is still higher, and a raised memory+swap while the limit is lower
     /// (v1 keeps memsw >= memory), so a refused memsw write is retried after the others.

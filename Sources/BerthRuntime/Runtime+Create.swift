@@ -214,6 +214,7 @@ struct ContainerSetup {
             // Limits are in place before the process joins.
             if let resources = spec.linux?.resources {
                 try manager.apply(try manager.writes(for: resources, allowedDevices: allowedDevices))
+                try manager.applyDevices(resources.devices, allowed: allowedDevices)
             }
             try manager.join(pid: pid)
         } catch {

@@ -17,6 +17,7 @@ extension Runtime {
         let manager = try cgroupManager(for: record)
         do {
             try manager.apply(try manager.writes(for: resources, allowedDevices: DeviceRules.defaultAllowed))
+            try manager.applyDevices(resources.devices, allowed: DeviceRules.defaultAllowed)
         } catch {
             throw RuntimeError(.system, "update \(id): \(error)")
         }

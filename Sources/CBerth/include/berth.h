@@ -81,6 +81,14 @@ int berth_wexitstatus(int status);
 int berth_wifsignaled(int status);
 int berth_wtermsig(int status);
 
+/*
+ * cgroup v2 device control: load a BPF_PROG_TYPE_CGROUP_DEVICE program (`count` 8-byte
+ * instructions) and attach it to the cgroup directory `cgroup_fd` (BPF_F_ALLOW_MULTI).
+ * The verifier's log goes to `log` on failure.
+ */
+int berth_bpf_load_device_program(const void *instructions, unsigned int count, char *log, unsigned int log_size);
+int berth_bpf_attach_device_program(int program_fd, int cgroup_fd);
+
 /* A close-on-exec eventfd (for cgroup v1 OOM notifications). */
 int berth_eventfd(void);
 
