@@ -75,10 +75,18 @@ public struct SyncChannel: Sendable {
     /// The next message, or nil when the other end closed (the peer exited).
     public func receive() throws(RuntimeError) -> SyncMessage? {
         var buffer = [UInt8](repeating: 0, count: 65536)
+        var resetSeen = false
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
             if count < 0 {
                 if errno == EINTR { continue }
+                // A peer that exits with messages of ours unread makes the next recv fail
+                // with ECONNRESET once (the error is cleared by reporting it), even though
+                // its own last message (the reason it failed) is still queued: read again.
+                if errno == ECONNRESET && !resetSeen {
+                    resetSeen = true
+                    continue
+                }
                 throw RuntimeError(.system, "\(SystemError.last("receive sync message"))")
             }
             if count == 0 { return nil }
