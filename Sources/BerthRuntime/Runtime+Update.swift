@@ -15,6 +15,14 @@ extension Runtime {
             throw RuntimeError(.invalidState, "container \(id) is stopped; there is nothing to update")
         }
         let manager = try cgroupManager(for: record)
+        if resources.memory?.checkBeforeUpdate == true, let limit = resources.memory?.limit, limit > 0 {
+            // Refuse a limit below what the container already uses, instead of letting
+            // the kernel reclaim or OOM-kill to get there.
+            let usage = CgroupStats.collect(manager)["memory"]?["usage"]?["usage"]?.int64Value ?? 0
+            if usage > limit {
+                throw RuntimeError(.invalidArgument, "update \(id): linux.resources.memory.limit \(limit) is below the current usage \(usage) (checkBeforeUpdate)")
+            }
+        }
         do {
             try manager.apply(try manager.writes(for: resources, allowedDevices: DeviceRules.defaultAllowed))
             try manager.applyDevices(resources.devices, allowed: DeviceRules.defaultAllowed)

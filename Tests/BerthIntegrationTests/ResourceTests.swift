@@ -33,6 +33,13 @@ struct ResourceTests {
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("memory.limit_in_bytes"), "\(refused.stderr)")
 
+        // -r takes runc's resources JSON, here from stdin; checkBeforeUpdate refuses a limit
+        // below the current usage.
+        #expect(try sandbox.berth(["update", "-r", "-", id], stdin: "{\"pids\": {\"limit\": 55}, \"unknownField\": 1}").status == 0)
+        #expect(try cgroupFile(id, "pids", "pids.max") == "55")
+        let checked = try sandbox.berth(["update", "-r", "-", id], stdin: "{\"memory\": {\"limit\": 4096, \"checkBeforeUpdate\": true}}")
+        #expect(checked.status == 1)
+        #expect(checked.stderr.contains("checkBeforeUpdate"), "\(checked.stderr)")
         let ps = try sandbox.berth(["ps", "--format", "json", id])
         let pids = try JSONSerialization.jsonObject(with: Data(ps.stdout.utf8)) as? [Int]
         #expect(pids?.count == 1)
