@@ -44,6 +44,17 @@ public enum ResourceWrites {
         return period.map { "\(quotaText) \($0)" } ?? quotaText
     }
 
+    /// rdma.max lines, one per device: "mlx4_0 hca_handle=2 hca_object=2000" (the same
+    /// file format in v1 and v2).
+    static func rdmaLines(_ resources: LinuxResources) -> [String] {
+        (resources.rdma ?? [:]).sorted { $0.key < $1.key }.compactMap { device, limit in
+            var parts = [device]
+            if let handles = limit.hcaHandles { parts.append("hca_handle=\(handles)") }
+            if let objects = limit.hcaObjects { parts.append("hca_object=\(objects)") }
+            return parts.count > 1 ? parts.joined(separator: " ") : nil
+        }
+    }
+
     static func limitText(_ value: Int64) -> String { value < 0 ? "max" : String(value) }
 
     static func device(_ major: Int64?, _ minor: Int64?) -> String {
@@ -116,6 +127,7 @@ public enum ResourceWrites {
                 add("devices", rule.file, rule.line, "devices")
             }
         }
+        for line in rdmaLines(resources) { add("rdma", "rdma.max", line, "rdma") }
         if let unified = resources.unified, !unified.isEmpty {
             throw CgroupError("linux.resources.unified sets cgroup v2 files (\(unified.keys.sorted().joined(separator: ", "))), but this host's cgroups are v1")
         }
@@ -186,6 +198,7 @@ public enum ResourceWrites {
         if resources.network?.classID != nil || !(resources.network?.priorities ?? []).isEmpty {
             throw CgroupError("linux.resources.network: net_cls and net_prio exist only in cgroup v1")
         }
+        for line in rdmaLines(resources) { add("rdma.max", line, "rdma") }
         for (key, value) in (resources.unified ?? [:]).sorted(by: { $0.key < $1.key }) {
             guard !key.contains("/"), !key.hasPrefix("."), key.contains(".") else {
                 throw CgroupError("linux.resources.unified: \"\(key)\" is not a cgroup v2 file name")

@@ -10,7 +10,7 @@ public enum Features {
     public static func document() -> JSONValue {
         var linux = JSONObject()
         linux["namespaces"] = ["cgroup", "ipc", "mount", "network", "pid", "time", "uts"]
-        linux["cgroup"] = ["v1": true, "v2": true, "systemd": false, "systemdUser": false, "rdma": false]
+        linux["cgroup"] = ["v1": true, "v2": true, "systemd": false, "systemdUser": false, "rdma": true]
         linux["apparmor"] = ["enabled": false]
         linux["selinux"] = ["enabled": false]
         linux["seccomp"] = ["enabled": false]

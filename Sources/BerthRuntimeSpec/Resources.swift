@@ -102,5 +102,10 @@ public struct LinuxResources: Decodable, Sendable, Equatable {
     public struct RdmaLimit: Decodable, Sendable, Equatable {
         public var hcaHandles: UInt32?
         public var hcaObjects: UInt32?
+
+        public init(hcaHandles: UInt32?, hcaObjects: UInt32?) {
+            self.hcaHandles = hcaHandles
+            self.hcaObjects = hcaObjects
+        }
     }
 }

@@ -66,6 +66,15 @@ struct ResourceWritesTests {
         #expect(writes.map { "\($0.file)=\($0.value)" } == ["cpu.weight=39", "cpu.max=20000 100000", "memory.max=100", "memory.swap.max=200", "pids.max=max", "memory.high=50"])
     }
 
+    @Test("rdma limits are one rdma.max line per device, in both versions")
+    func rdma() throws {
+        var resources = LinuxResources()
+        resources.rdma = ["mlx5_1": LinuxResources.RdmaLimit(hcaHandles: 3, hcaObjects: nil), "mlx4_0": LinuxResources.RdmaLimit(hcaHandles: 2, hcaObjects: 2000)]
+        let v1 = try ResourceWrites.v1(resources).map { "\($0.controller) \($0.file)=\($0.value)" }
+        #expect(v1 == ["rdma rdma.max=mlx4_0 hca_handle=2 hca_object=2000", "rdma rdma.max=mlx5_1 hca_handle=3"])
+        #expect(try ResourceWrites.v2(resources).map(\.file) == ["rdma.max", "rdma.max"])
+    }
+
     @Test("what a version cannot do is refused with the member named")
     func refusals() {
         var unified = LinuxResources()

@@ -78,6 +78,28 @@ struct CgroupPlacementTests {
         #expect(sandbox.leftovers(id: id).isEmpty)
     }
 
+    @Test("delete removes the cgroups a container made below its own")
+    func childCgroupsRemoved() throws {
+        let sandbox = try Sandbox()
+        let id = sandbox.newID("nested")
+        // A writable cgroup mount lets the container make sub-cgroups (as systemd or a
+        // nested runtime inside it would) and move itself into one.
+        try sandbox.writeConfig(id: id, args: ["/bin/sh", "-c", "mkdir -p /sys/fs/cgroup/pids/inner/deeper && echo $$ > /sys/fs/cgroup/pids/inner/deeper/cgroup.procs && exec /bin/probe sleep 100"]) { config in
+            var mounts = config["mounts"] as! [[String: Any]]
+            mounts[mounts.count - 1]["options"] = ["nosuid", "noexec", "nodev"]
+            config["mounts"] = mounts
+        }
+        #expect(try sandbox.berth(["run", "-d", "-b", sandbox.bundle, id]).status == 0)
+        let inner = "/sys/fs/cgroup/pids/berth-test/\(id)/inner/deeper"
+        try waitFor { ((try? String(contentsOfFile: "\(inner)/cgroup.procs", encoding: .utf8)) ?? "").isEmpty == false }
+        // ps finds the process in the sub-cgroup.
+        let pids = try JSONSerialization.jsonObject(with: Data(try sandbox.berth(["ps", "--format", "json", id]).stdout.utf8)) as? [Int]
+        #expect(pids?.count == 1)
+        #expect(try sandbox.berth(["delete", "--force", id]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: "/sys/fs/cgroup/pids/berth-test/\(id)"))
+        #expect(sandbox.leftovers(id: id).isEmpty)
+    }
+
     @Test("--systemd-cgroup is a clear error where systemd is not PID 1")
     func systemdDriver() throws {
         let output = try execute(Binaries.berth, ["--systemd-cgroup", "list"])
