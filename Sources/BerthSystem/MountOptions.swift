@@ -16,8 +16,6 @@ public struct MountOptions: Sendable, Equatable {
     public var recursiveClear: UInt64 = 0
     /// Filesystem-specific options (`size=64m`, `mode=755`, `newinstance`), comma-joined.
     public var data: [String] = []
-    /// Options berth honours itself rather than passing to the kernel (`tmpcopyup`).
-    public var extensions: [String] = []
 
     public init() {}
 
@@ -91,13 +89,9 @@ public struct MountOptions: Sendable, Equatable {
         "rnostrictatime": (true, berth_mount_attr_strictatime),
     ]
 
-    /// Options that berth implements itself (none yet: runc's `tmpcopyup` is not
-    /// supported, so it reaches the kernel and fails loudly rather than being ignored).
-    static let extensionOptions: Set<String> = []
-
     /// Every option name berth understands, for `berth features`.
     public static var knownOptions: [String] {
-        (Array(flagTable.keys) + Array(propagationTable.keys) + Array(recursiveTable.keys) + Array(extensionOptions)).sorted()
+        (Array(flagTable.keys) + Array(propagationTable.keys) + Array(recursiveTable.keys)).sorted()
     }
 
     /// Splits OCI mount options. Unknown names go to the data string, as runc does, and the
@@ -123,9 +117,9 @@ public struct MountOptions: Sendable, Equatable {
                     result.recursiveSet |= entry.attribute
                     result.recursiveClear &= ~entry.attribute
                 }
-            } else if extensionOptions.contains(option) {
-                result.extensions.append(option)
             } else if !option.isEmpty {
+                // runc's `tmpcopyup` is not supported: it reaches the kernel and fails
+                // loudly rather than being ignored.
                 result.data.append(option)
             }
         }
