@@ -1,6 +1,7 @@
 import BerthJSON
 import BerthRuntimeSpec
 import BerthSystem
+import CBerth
 
 /// `berth features`: the runtime-spec features document. It lists only what this berth
 /// really does; it grows as capabilities, seccomp, user namespaces and the rest land.
@@ -10,6 +11,7 @@ public enum Features {
     public static func document() -> JSONValue {
         var linux = JSONObject()
         linux["namespaces"] = ["cgroup", "ipc", "mount", "network", "pid", "time", "uts"]
+        linux["capabilities"] = .array(CapabilitySets.names.prefix(Int(berth_cap_last()) + 1).map { .string($0) })
         linux["cgroup"] = ["v1": true, "v2": true, "systemd": false, "systemdUser": false, "rdma": true]
         linux["apparmor"] = ["enabled": false]
         linux["selinux"] = ["enabled": false]

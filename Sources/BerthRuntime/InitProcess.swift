@@ -238,11 +238,36 @@ struct InitProcess {
                 throw SystemError(stage: "set process.oomScoreAdj", subject: String(score), errno: error.errno, detail: score < 0 ? "lowering the oom score needs CAP_SYS_RESOURCE, which this host refuses" : nil)
             }
         }
+        // Capabilities, around the switch of user: the bounding set shrinks first (that
+        // needs CAP_SETPCAP), the permitted set survives setuid through PR_SET_KEEPCAPS, and
+        // the sets are set after it; ambient ones last, as they must be permitted and
+        // inheritable already.
+        let capabilities = try process.capabilities.map { value throws in try CapabilitySets.parse(value) }
+        if let capabilities {
+            for capability in 0...berth_cap_last() where capabilities.bounding & (1 << UInt64(capability)) == 0 {
+                if berth_capbset_drop(capability) != 0 && errno != EINVAL {
+                    throw SystemError.last("drop capability from the bounding set", CapabilitySets.names.indices.contains(Int(capability)) ? CapabilitySets.names[Int(capability)] : String(capability))
+                }
+            }
+            if berth_set_keepcaps(1) != 0 { throw SystemError.last("keep capabilities across setuid") }
+        }
         let user = process.user
         var groups = (user.additionalGids ?? []).map { gid_t($0) }
         if setgroups(groups.count, &groups) != 0 { throw SystemError.last("setgroups", groups.map(String.init).joined(separator: ",")) }
         if berth_setresgid(user.gid) != 0 { throw SystemError.last("setgid", String(user.gid)) }
         if berth_setresuid(user.uid) != 0 { throw SystemError.last("setuid", String(user.uid)) }
+        if let capabilities {
+            _ = berth_set_keepcaps(0)
+            if berth_capset(capabilities.effective, capabilities.permitted, capabilities.inheritable) != 0 {
+                throw SystemError.last("set capabilities", "effective, permitted, inheritable")
+            }
+            _ = berth_cap_ambient_clear_all()
+            for capability in 0..<64 where capabilities.ambient & (1 << UInt64(capability)) != 0 {
+                if berth_cap_ambient_raise(Int32(capability)) != 0 {
+                    throw SystemError.last("raise ambient capability", CapabilitySets.names[capability], detail: "an ambient capability must also be permitted and inheritable")
+                }
+            }
+        }
         umask(mode_t(user.umask ?? 0o022))
         if process.noNewPrivileges == true, berth_set_no_new_privs() != 0 { throw SystemError.last("set no_new_privs") }
 

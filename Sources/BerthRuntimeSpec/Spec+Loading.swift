@@ -38,6 +38,13 @@ extension Spec {
             throw SpecError("\(source): process.cwd \"\(process.cwd)\" must be an absolute path")
         }
         guard let root, !root.path.isEmpty else { throw SpecError("\(source): root.path must be set") }
+        if let capabilities = process.capabilities {
+            do {
+                _ = try CapabilitySets.parse(capabilities)
+            } catch {
+                throw SpecError("\(source): \(error.message)")
+            }
+        }
         if process.terminal == true {
             throw SpecError("\(source): process.terminal is true, but berth does not allocate terminals yet (--console-socket comes in a later release); set \"terminal\": false")
         }

@@ -89,6 +89,18 @@ int berth_wtermsig(int status);
 int berth_bpf_load_device_program(const void *instructions, unsigned int count, char *log, unsigned int log_size);
 int berth_bpf_attach_device_program(int program_fd, int cgroup_fd);
 
+/*
+ * Capabilities: drop one from the bounding set; set effective, permitted and inheritable
+ * (64-bit masks, capset version 3); raise one ambient capability; keep capabilities across
+ * setuid (PR_SET_KEEPCAPS).
+ */
+int berth_capbset_drop(int capability);
+int berth_capset(uint64_t effective, uint64_t permitted, uint64_t inheritable);
+int berth_cap_ambient_raise(int capability);
+int berth_cap_ambient_clear_all(void);
+int berth_set_keepcaps(int value);
+int berth_cap_last(void);
+
 /* A close-on-exec eventfd (for cgroup v1 OOM notifications). */
 int berth_eventfd(void);
 
