@@ -20,6 +20,8 @@ let package = Package(
     ],
     targets: [
         .target(name: "CBerth"),
+        .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+        .target(name: "BerthSeccomp", dependencies: ["CSeccomp", "BerthJSON"]),
         .target(name: "BerthJSON"),
         .target(name: "BerthSystem", dependencies: ["CBerth"]),
         .target(name: "BerthRuntimeSpec", dependencies: ["BerthJSON"]),
@@ -27,7 +29,7 @@ let package = Package(
         .target(
             name: "BerthRuntime",
             dependencies: [
-                "CBerth", "BerthSystem", "BerthJSON", "BerthRuntimeSpec", "BerthCgroups",
+                "CBerth", "BerthSystem", "BerthJSON", "BerthRuntimeSpec", "BerthCgroups", "BerthSeccomp",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -48,6 +50,7 @@ let package = Package(
         .testTarget(name: "BerthSystemTests", dependencies: ["BerthSystem"]),
         .testTarget(name: "BerthRuntimeSpecTests", dependencies: ["BerthRuntimeSpec", "BerthJSON"]),
         .testTarget(name: "BerthCgroupsTests", dependencies: ["BerthCgroups", "BerthSystem", "BerthRuntimeSpec"]),
+        .testTarget(name: "BerthSeccompTests", dependencies: ["BerthSeccomp", "BerthJSON"]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime", "BerthRuntimeSpec", "BerthJSON"]),
         .testTarget(name: "BerthIntegrationTests", dependencies: ["BerthJSON"]),
     ],

@@ -1,5 +1,6 @@
 import BerthJSON
 import BerthRuntimeSpec
+import BerthSeccomp
 import BerthSystem
 import CBerth
 
@@ -15,7 +16,9 @@ public enum Features {
         linux["cgroup"] = ["v1": true, "v2": true, "systemd": false, "systemdUser": false, "rdma": true]
         linux["apparmor"] = ["enabled": false]
         linux["selinux"] = ["enabled": false]
-        linux["seccomp"] = ["enabled": false]
+        linux["seccomp"] = [
+            "enabled": true, "actions": .array(SeccompFilter.actions.map { .string($0) }), "operators": .array(SeccompFilter.operators.map { .string($0) }),
+        ]
         linux["intelRdt"] = ["enabled": false]
         linux["mountExtensions"] = ["idmap": ["enabled": false]]
         var object = JSONObject()

@@ -1,6 +1,7 @@
 import BerthCgroups
 import BerthJSON
 import BerthRuntimeSpec
+import BerthSeccomp
 import BerthSystem
 import CBerth
 import Glibc
@@ -24,6 +25,8 @@ struct InitProcess {
     let cgroupPaths: CgroupPaths
     let options: CreateOptions
     let hasParentHooks: Bool
+    /// `linux.seccomp`, checked by the parent (it builds the filter once without loading it).
+    let seccomp: SeccompProfile?
 
     /// Runs the setup script; on any error reports it to the parent and exits.
     func run() -> Never {
@@ -192,6 +195,17 @@ struct InitProcess {
                 _exit(1)
             }
         }
+        // With no_new_privs, the filter goes in last, so that it only has to allow the
+        // exec (of the trampoline, then of the program) and what leads to it.
+        if let seccomp, spec.process?.noNewPrivileges == true {
+            do {
+                try SeccompFilter.load(seccomp)
+            } catch {
+                let reply = [UInt8(ascii: "e")] + Array(error.message.utf8)
+                _ = reply.withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                _exit(1)
+            }
+        }
         var ok = UInt8(ascii: "k")
         _ = send(connection, &ok, 1, Int32(MSG_NOSIGNAL))
         launch.exec(trampoline: trampoline, preserveFds: options.preserveFds)
@@ -242,6 +256,8 @@ struct InitProcess {
         // needs CAP_SETPCAP), the permitted set survives setuid through PR_SET_KEEPCAPS, and
         // the sets are set after it; ambient ones last, as they must be permitted and
         // inheritable already.
+        // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before the drop.
+        if let seccomp, process.noNewPrivileges != true { try SeccompFilter.load(seccomp) }
         let capabilities = try process.capabilities.map { value throws in try CapabilitySets.parse(value) }
         if let capabilities {
             for capability in 0...berth_cap_last() where capabilities.bounding & (1 << UInt64(capability)) == 0 {

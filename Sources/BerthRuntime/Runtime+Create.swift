@@ -1,6 +1,7 @@
 import BerthCgroups
 import BerthJSON
 import BerthRuntimeSpec
+import BerthSeccomp
 import BerthSystem
 import CBerth
 import Glibc
@@ -165,10 +166,20 @@ struct ContainerSetup {
         }
 
         let hasParentHooks = !(spec.hooks?.prestart ?? []).isEmpty || !(spec.hooks?.createRuntime ?? []).isEmpty
+        var seccomp: SeccompProfile?
+        if let value = spec.linux?.seccomp, value != .null {
+            do {
+                let profile = try JSONValueDecoder.decode(SeccompProfile.self, from: value)
+                try SeccompFilter.load(profile, install: false)
+                seccomp = profile
+            } catch {
+                throw RuntimeError(.invalidConfig, "\(bundle)/config.json: linux.seccomp: \(error)")
+            }
+        }
         let initProcess = InitProcess(
             spec: spec, id: id, bundle: bundle, rootfs: rootfs, channel: SyncChannel(descriptor: childEnd), execListener: execListener,
             trampoline: trampoline, namespaceDescriptors: joined, newNamespaces: newNamespaces, cgroupPaths: paths, options: options,
-            hasParentHooks: hasParentHooks)
+            hasParentHooks: hasParentHooks, seccomp: seccomp)
 
         // A pid namespace joined by path applies to children only: switch to it for the
         // clone and straight back.
