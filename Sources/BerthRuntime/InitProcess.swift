@@ -256,6 +256,9 @@ struct InitProcess {
         // needs CAP_SETPCAP), the permitted set survives setuid through PR_SET_KEEPCAPS, and
         // the sets are set after it; ambient ones last, as they must be permitted and
         // inheritable already.
+        // Scheduler, I/O priority, affinity (now that the cpuset cgroup applies) and
+        // personality, while still root: a realtime policy needs CAP_SYS_NICE.
+        try ProcessAttributes.apply(spec)
         // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before the drop.
         if let seccomp, process.noNewPrivileges != true { try SeccompFilter.load(seccomp) }
         let capabilities = try process.capabilities.map { value throws in try CapabilitySets.parse(value) }

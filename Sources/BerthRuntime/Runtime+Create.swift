@@ -165,6 +165,7 @@ struct ContainerSetup {
             }
         }
 
+        try ProcessAttributes.validate(spec)
         let hasParentHooks = !(spec.hooks?.prestart ?? []).isEmpty || !(spec.hooks?.createRuntime ?? []).isEmpty
         var seccomp: SeccompProfile?
         if let value = spec.linux?.seccomp, value != .null {
@@ -209,6 +210,7 @@ struct ContainerSetup {
             throw RuntimeError(.system, "clone3 with namespaces \(newNamespaces.map(\.rawValue).sorted()): \(SystemError.describe(errno: cloneErrno))")
         }
         childPid = pid
+        try ProcessAttributes.applyInitialAffinity(spec, pid: pid)
         hooksMayHaveRun = hasParentHooks || !(spec.hooks?.createContainer ?? []).isEmpty
         defer {
             channel.close()

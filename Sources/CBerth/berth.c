@@ -9,7 +9,9 @@
 #include <linux/openat2.h>
 #include <linux/sched.h>
 #include <sched.h>
+#include <sys/personality.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -274,4 +276,60 @@ int berth_cap_last(void) {
     int value = 0;
     for (ssize_t i = 0; i < count && buffer[i] >= '0' && buffer[i] <= '9'; i++) value = value * 10 + (buffer[i] - '0');
     return value;
+}
+
+int berth_personality(unsigned long persona) { return personality(persona) == -1 ? -1 : 0; }
+
+struct berth_sched_attr {
+    uint32_t size;
+    uint32_t sched_policy;
+    uint64_t sched_flags;
+    int32_t sched_nice;
+    uint32_t sched_priority;
+    uint64_t sched_runtime;
+    uint64_t sched_deadline;
+    uint64_t sched_period;
+};
+
+int berth_sched_setattr(uint32_t policy, int32_t nice, uint32_t priority, uint64_t flags,
+                        uint64_t runtime, uint64_t deadline, uint64_t period) {
+    struct berth_sched_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.size = sizeof(attr);
+    attr.sched_policy = policy;
+    attr.sched_flags = flags;
+    attr.sched_nice = nice;
+    attr.sched_priority = priority;
+    attr.sched_runtime = runtime;
+    attr.sched_deadline = deadline;
+    attr.sched_period = period;
+    return (int)syscall(SYS_sched_setattr, 0, &attr, 0);
+}
+
+int berth_ioprio_set(int ioprio_class, int level) {
+    /* IOPRIO_WHO_PROCESS = 1; the value is class << 13 | level. */
+    return (int)syscall(SYS_ioprio_set, 1, 0, (ioprio_class << 13) | level);
+}
+
+int berth_set_affinity(int pid, const char *list) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    const char *at = list;
+    while (*at) {
+        char *end;
+        long first = strtol(at, &end, 10);
+        if (end == at || first < 0 || first >= CPU_SETSIZE) { errno = EINVAL; return -1; }
+        long last = first;
+        at = end;
+        if (*at == '-') {
+            at++;
+            last = strtol(at, &end, 10);
+            if (end == at || last < first || last >= CPU_SETSIZE) { errno = EINVAL; return -1; }
+            at = end;
+        }
+        for (long cpu = first; cpu <= last; cpu++) CPU_SET((int)cpu, &set);
+        if (*at == ',') at++;
+        else if (*at) { errno = EINVAL; return -1; }
+    }
+    return sched_setaffinity(pid, sizeof(set), &set);
 }

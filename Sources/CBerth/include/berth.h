@@ -101,6 +101,14 @@ int berth_cap_ambient_clear_all(void);
 int berth_set_keepcaps(int value);
 int berth_cap_last(void);
 
+/* Process attributes: personality, scheduler (sched_setattr), I/O priority, CPU affinity
+ * from a list like "0-2,5". */
+int berth_personality(unsigned long persona);
+int berth_sched_setattr(uint32_t policy, int32_t nice, uint32_t priority, uint64_t flags,
+                        uint64_t runtime, uint64_t deadline, uint64_t period);
+int berth_ioprio_set(int ioprio_class, int level);
+int berth_set_affinity(int pid, const char *list);
+
 /* A close-on-exec eventfd (for cgroup v1 OOM notifications). */
 int berth_eventfd(void);
 
