@@ -17,13 +17,7 @@ extension ContainerRecord {
     }
 
     /// Whether a v1 freezer or v2 cgroup.freeze holds the container's cgroup frozen.
-    var isFrozen: Bool {
-        for directory in cgroupDirectories {
-            if let text = try? FileSystem.readText("\(directory)/freezer.state"), text.hasPrefix("FROZEN") { return true }
-            if let text = try? FileSystem.readText("\(directory)/cgroup.freeze"), text.hasPrefix("1") { return true }
-        }
-        return false
-    }
+    var isFrozen: Bool { CgroupFreezer.isFrozen(cgroupDirectories) }
 
     public func state(store: StateStore, owner: String = "") -> ContainerState {
         ContainerState(ociVersion: ociVersion, id: id, status: status(store: store), pid: pid, bundle: bundle, rootfs: rootfs, created: created, annotations: annotations ?? [:], owner: owner)

@@ -189,8 +189,11 @@ struct RootfsSetup {
         let parentPath = String(path[..<path.lastIndex(of: "/")!])
         let name = String(path[path.index(after: path.lastIndex(of: "/")!)...])
         let parentHandle = try root.openCreating(parentPath.isEmpty ? "/" : parentPath, kind: .directory)
+        // A real descriptor of the same directory (mknodat needs one), without resolving
+        // the path a second time.
+        let parent = openat(parentHandle, ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC)
         close(parentHandle)
-        let parent = try root.openDirectory(parentPath.isEmpty ? "/" : parentPath)
+        if parent < 0 { throw SystemError.last("open", parentPath) }
         defer { close(parent) }
         let typeBits: mode_t
         switch device.type {

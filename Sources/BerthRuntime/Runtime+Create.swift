@@ -10,6 +10,8 @@ import Glibc
 public struct CreatedContainer: Sendable {
     public let id: String
     public let pid: Int32
+    /// What `create` saved in state.json.
+    public let record: ContainerRecord
 }
 
 extension Runtime {
@@ -280,7 +282,7 @@ struct ContainerSetup {
                 }
                 closeDescriptors()
                 logger.debug("container created", metadata: ["pid": "\(pid)"])
-                return CreatedContainer(id: id, pid: pid)
+                return CreatedContainer(id: id, pid: pid, record: record)
             default:
                 throw RuntimeError(.system, "sync: unexpected message from init")
             }
@@ -299,8 +301,7 @@ struct ContainerSetup {
     /// path and is in fact berth's own (the host's), the write would change the host.
     private func refuseHostSysctls(joined: [(NamespaceKind, Int32)]) throws(RuntimeError) {
         for key in (spec.linux?.sysctl ?? [:]).keys.sorted() {
-            let kind: NamespaceKind = key.hasPrefix("net.") ? .network : (key.hasPrefix("kernel.hostname") || key.hasPrefix("kernel.domainname") ? .uts : .ipc)
-            guard let (_, fd) = joined.first(where: { $0.0 == kind }) else { continue }
+            guard let kind = Spec.sysctlNamespace(key), let (_, fd) = joined.first(where: { $0.0 == kind }) else { continue }
             var joinedInfo = stat()
             var ownInfo = stat()
             if fstat(fd, &joinedInfo) == 0, stat("/proc/self/ns/\(kind.procName)", &ownInfo) == 0,

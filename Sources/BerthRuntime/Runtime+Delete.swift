@@ -58,10 +58,7 @@ extension Runtime {
 
     /// A frozen cgroup must be thawed for SIGKILL to take effect.
     func thaw(_ record: ContainerRecord) {
-        for directory in record.cgroupDirectories {
-            if FileSystem.exists("\(directory)/freezer.state") { try? FileSystem.writeValue("\(directory)/freezer.state", "THAWED") }
-            if FileSystem.exists("\(directory)/cgroup.freeze") { try? FileSystem.writeValue("\(directory)/cgroup.freeze", "0") }
-        }
+        try? CgroupFreezer.set(record.cgroupDirectories, frozen: false, wait: false)
     }
 
     func destroy(_ record: ContainerRecord) throws(RuntimeError) {

@@ -12,6 +12,13 @@ extension Runtime {
         return ["type": "stats", "id": .string(id), "data": CgroupStats.collect(try cgroupManager(for: record))]
     }
 
+    /// One event line as runc prints it: type, id, and data when there is any.
+    static func event(_ type: String, id: String, data: JSONValue? = nil) -> String {
+        var object = JSONObject([(key: "type", value: .string(type)), (key: "id", value: .string(id))])
+        if let data { object["data"] = data }
+        return JSONValue.object(object).serialized()
+    }
+
     /// `events`: a stats event every `interval` seconds and an `oom` event whenever the
     /// kernel OOM-kills in the container, until the container stops. Each event goes to
     /// `emit` as one JSON line.
@@ -25,7 +32,7 @@ extension Runtime {
         while true {
             let now = Clock.monotonicNanoseconds()
             if now >= nextStats {
-                emit(JSONValue(["type": "stats", "id": .string(id), "data": CgroupStats.collect(manager)]).serialized())
+                emit(Self.event("stats", id: id, data: CgroupStats.collect(manager)))
                 nextStats = now + Int64(interval * 1e9)
             }
             let wait = Int32(max(0, min(nextStats - Clock.monotonicNanoseconds(), 500_000_000)) / 1_000_000)
@@ -33,19 +40,15 @@ extension Runtime {
                 var entry = pollfd(fd: watcher.descriptor, events: watcher.events, revents: 0)
                 _ = poll(&entry, 1, wait)
                 let kills = watcher.newKills()
-                for _ in 0..<kills { emit(JSONValue(["type": "oom", "id": .string(id)]).serialized()) }
+                for _ in 0..<kills { emit(Self.event("oom", id: id)) }
             } else {
                 usleep(UInt32(wait) * 1000)
             }
             if record.status(store: store) == .stopped || !FileSystem.exists(store.recordPath(id)) {
                 // A kill that stopped the container is reported before leaving.
-                if let watcher { for _ in 0..<watcher.newKills() { emit(JSONValue(["type": "oom", "id": .string(id)]).serialized()) } }
+                if let watcher { for _ in 0..<watcher.newKills() { emit(Self.event("oom", id: id)) } }
                 return
             }
         }
     }
-}
-
-extension JSONValue {
-    init(_ value: JSONValue) { self = value }
 }

@@ -19,7 +19,7 @@ extension Runtime {
             sigprocmask(SIG_BLOCK, &forwarded, nil)
         }
         let container = try create(id: id, options: options)
-        let record = try store.load(id)
+        let record = container.record
         do {
             try releaseInit(record)
             try runPoststart(record)

@@ -67,36 +67,13 @@ extension Runtime {
         }
     }
 
-    /// Writes the freezer state and waits until the kernel reports it reached (freezing
-    /// takes a moment while tasks are stopped).
+    /// Freezes or thaws the container and waits until the kernel reports it done.
     func freeze(_ record: ContainerRecord, frozen: Bool) throws(RuntimeError) {
-        let manager = try cgroupManager(for: record)
-        let v1 = manager.directory(for: "freezer")
-        let file: String
-        let value: String
-        let done: () -> Bool
-        if let v1 {
-            file = "\(v1)/freezer.state"
-            value = frozen ? "FROZEN" : "THAWED"
-            done = { ((try? FileSystem.readText(file)) ?? "").hasPrefix(value) }
-        } else if let unified = manager.directory(for: "") {
-            file = "\(unified)/cgroup.freeze"
-            value = frozen ? "1" : "0"
-            done = { ((try? FileSystem.readText("\(unified)/cgroup.events")) ?? "").contains("frozen \(frozen ? 1 : 0)") }
-        } else {
-            throw RuntimeError(.system, "\(frozen ? "pause" : "resume") \(record.id): no freezer cgroup")
+        do {
+            try CgroupFreezer.set(record.cgroupDirectories, frozen: frozen, wait: true)
+        } catch {
+            throw RuntimeError(.system, "\(frozen ? "pause" : "resume") \(record.id): \(error)")
         }
-        let deadline = Clock.monotonicNanoseconds() + 10_000_000_000
-        repeat {
-            do {
-                try FileSystem.writeValue(file, value)
-            } catch {
-                throw RuntimeError(.system, "\(frozen ? "pause" : "resume") \(record.id): write \(value) to \(file): \(SystemError.describe(errno: error.errno))")
-            }
-            if done() { return }
-            usleep(1_000)
-        } while Clock.monotonicNanoseconds() < deadline
-        throw RuntimeError(.system, "\(frozen ? "pause" : "resume") \(record.id): \(file) did not reach \(value) within 10s")
     }
 }
 

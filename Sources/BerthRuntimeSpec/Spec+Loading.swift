@@ -91,26 +91,27 @@ extension Spec {
         }
     }
 
-    /// Sysctls a container may set: only those its own namespaces isolate, as runc allows.
-    /// Any other key would be written to /proc/sys and change the host.
-    static func validateSysctl(_ key: String, namespaces: Set<String>, source: String) throws(SpecError) {
+    /// The namespace that isolates sysctl `key`, or nil when none does (writing it would
+    /// change the host).
+    public static func sysctlNamespace(_ key: String) -> NamespaceKind? {
         let ipcKeys: Set<String> = ["kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"]
+        if ipcKeys.contains(key) || key.hasPrefix("fs.mqueue.") { return .ipc }
+        if key.hasPrefix("net.") { return .network }
+        if key == "kernel.hostname" || key == "kernel.domainname" { return .uts }
+        return nil
+    }
+
+    /// Sysctls a container may set: only those its own namespaces isolate, as runc allows.
+    static func validateSysctl(_ key: String, namespaces: Set<String>, source: String) throws(SpecError) {
         let components = key.split(separator: ".", omittingEmptySubsequences: false)
         guard !key.isEmpty, !components.contains(where: { $0.isEmpty || $0 == ".." || $0.contains("/") }) else {
             throw SpecError("\(source): linux.sysctl: invalid key \"\(key)\"")
         }
-        let needed: String
-        if ipcKeys.contains(key) || key.hasPrefix("fs.mqueue.") {
-            needed = "ipc"
-        } else if key.hasPrefix("net.") {
-            needed = "network"
-        } else if key == "kernel.hostname" || key == "kernel.domainname" {
-            needed = "uts"
-        } else {
+        guard let needed = sysctlNamespace(key) else {
             throw SpecError("\(source): linux.sysctl: \"\(key)\" is not isolated by any namespace, so setting it would change the host; it is refused")
         }
-        guard namespaces.contains(needed) else {
-            throw SpecError("\(source): linux.sysctl: \"\(key)\" needs the container's own \(needed) namespace")
+        guard namespaces.contains(needed.rawValue) else {
+            throw SpecError("\(source): linux.sysctl: \"\(key)\" needs the container's own \(needed.rawValue) namespace")
         }
     }
 
