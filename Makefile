@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 
 # Debian packages the build, the tests and the benchmarks use.
-PACKAGES := busybox-static podman containerd runc crun hyperfine time iproute2 gcc libseccomp-dev pkg-config
+PACKAGES := busybox-static podman containerd runc crun hyperfine time iproute2 gcc libseccomp-dev pkg-config python3 bsdutils
 RELEASE_FLAGS := -c release
 BERTH := .build/release/berth
 PROBE := .build/release/berth-probe

@@ -14,8 +14,10 @@ public enum Features {
         linux["namespaces"] = ["cgroup", "ipc", "mount", "network", "pid", "time", "uts"]
         linux["capabilities"] = .array(CapabilitySets.names.prefix(Int(berth_cap_last()) + 1).map { .string($0) })
         linux["cgroup"] = ["v1": true, "v2": true, "systemd": false, "systemdUser": false, "rdma": true]
-        linux["apparmor"] = ["enabled": false]
-        linux["selinux"] = ["enabled": false]
+        // Whether berth can apply a profile or label here: it can whenever the kernel has
+        // the module enabled (on a host without it, asking for one is an error, as in runc).
+        linux["apparmor"] = ["enabled": .bool(SecurityModules.appArmorEnabled)]
+        linux["selinux"] = ["enabled": .bool(SecurityModules.selinuxEnabled)]
         linux["seccomp"] = [
             "enabled": true, "actions": .array(SeccompFilter.actions.map { .string($0) }), "operators": .array(SeccompFilter.operators.map { .string($0) }),
         ]

@@ -12,6 +12,8 @@ public struct CreatedContainer: Sendable {
     public let pid: Int32
     /// What `create` saved in state.json.
     public let record: ContainerRecord
+    /// The pty master, when `process.terminal` is set and the caller proxies it.
+    public let terminal: Int32?
 }
 
 extension Runtime {
@@ -19,6 +21,12 @@ extension Runtime {
     /// only once the container is `created`; on any failure, everything made so far
     /// (process, cgroups, state directory) is undone and poststop hooks run.
     public func create(id: String, options: CreateOptions) throws(RuntimeError) -> CreatedContainer {
+        try create(id: id, options: options, keepTerminal: false)
+    }
+
+    /// `keepTerminal`: a foreground `run` proxies the container's terminal itself, so the
+    /// pty master comes back in the result instead of going to a console socket.
+    func create(id: String, options: CreateOptions, keepTerminal: Bool) throws(RuntimeError) -> CreatedContainer {
         try ContainerID.validate(id)
         let bundle: String
         do {
@@ -40,9 +48,8 @@ extension Runtime {
         } catch {
             throw RuntimeError(.invalidConfig, error.message)
         }
-        if options.consoleSocket != nil {
-            throw RuntimeError(.invalidArgument, "cannot use console socket if berth will not allocate a tty (process.terminal is false)")
-        }
+        try ContainerSetup.checkTerminal(spec.process, consoleSocket: options.consoleSocket, proxied: keepTerminal)
+        try SecurityModules.validate(spec.process)
         let rootPath = spec.root!.path.hasPrefix("/") ? spec.root!.path : "\(bundle)/\(spec.root!.path)"
         let rootfs: String
         do {
@@ -57,7 +64,7 @@ extension Runtime {
         }
         let lock = try store.claim(id)
         defer { lock.release() }
-        var container = ContainerSetup(runtime: self, id: id, spec: spec, bundle: bundle, rootfs: rootfs, options: options)
+        var container = ContainerSetup(runtime: self, id: id, spec: spec, configBytes: configBytes, bundle: bundle, rootfs: rootfs, options: options)
         do {
             return try container.create()
         } catch {
@@ -72,24 +79,30 @@ struct ContainerSetup {
     let runtime: Runtime
     let id: String
     let spec: Spec
+    /// config.json as read, kept in the state directory for `exec`.
+    let configBytes: [UInt8]
     let bundle: String
     let rootfs: String
     let options: CreateOptions
 
+    /// The pty master the init sent, until it is handed on.
+    var terminalMaster: Int32 = -1
     var childPid: Int32 = 0
     var cgroups: CgroupManager?
-    var descriptors: [Int32] = []
+    var descriptors: ParentDescriptors
     /// Whether prestart, createRuntime or createContainer hooks may have run, in which case
     /// a failure continues at "delete" and the poststop hooks run, as the spec says.
     var hooksMayHaveRun = false
 
-    init(runtime: Runtime, id: String, spec: Spec, bundle: String, rootfs: String, options: CreateOptions) {
+    init(runtime: Runtime, id: String, spec: Spec, configBytes: [UInt8], bundle: String, rootfs: String, options: CreateOptions) {
         self.runtime = runtime
         self.id = id
         self.spec = spec
+        self.configBytes = configBytes
         self.bundle = bundle
         self.rootfs = rootfs
         self.options = options
+        self.descriptors = ParentDescriptors(preserveFds: options.preserveFds)
     }
 
     var store: StateStore { runtime.store }
@@ -110,7 +123,7 @@ struct ContainerSetup {
                 if opened < 0 { throw RuntimeError(.invalidConfig, "linux.namespaces \(namespace.type): open \(path): \(SystemError.describe(errno: errno))") }
                 // Above the --preserve-fds range, like every descriptor of berth's own: a
                 // host namespace descriptor must never be passed into the container.
-                let fd = try moved(opened, "open", path, Int32(3 + options.preserveFds))
+                let fd = try descriptors.take(opened, "open", path)
                 joined.append((kind, fd))
             } else {
                 newNamespaces.insert(kind)
@@ -133,10 +146,9 @@ struct ContainerSetup {
         var manager = CgroupManager(paths: paths)
 
         // exec.sock: the init waits on it until `start` connects.
-        let minimum = Int32(3 + options.preserveFds)
         let execListener: Int32
         do {
-            execListener = try moved(try ExecSocket.listen(in: store.directory(id)), "listen", "exec socket", minimum)
+            execListener = try descriptors.take(try ExecSocket.listen(in: store.directory(id)), "listen", "exec socket")
         } catch let error as RuntimeError {
             throw error
         } catch {
@@ -148,11 +160,11 @@ struct ContainerSetup {
             if memfd < 0 && errno == EACCES {
                 throw RuntimeError(.system, "create the exec trampoline memfd: permission denied (vm.memfd_noexec=2 forbids executable memfds, which berth needs to keep its own binary out of the container)")
             }
-            trampoline = try moved(memfd, "create", "exec trampoline memfd", minimum)
+            trampoline = try descriptors.take(memfd, "create", "exec trampoline memfd")
         }
         let (parentChannel, childChannel) = try SyncChannel.pair()
-        let parentEnd = try moved(parentChannel.descriptor, "move", "sync socket", minimum)
-        let childEnd = try moved(childChannel.descriptor, "move", "sync socket", minimum)
+        let parentEnd = try descriptors.take(parentChannel.descriptor, "move", "sync socket")
+        let childEnd = try descriptors.take(childChannel.descriptor, "move", "sync socket")
         let channel = SyncChannel(descriptor: parentEnd)
 
         var flags: UInt64 = 0
@@ -169,55 +181,20 @@ struct ContainerSetup {
 
         try ProcessAttributes.validate(spec)
         let hasParentHooks = !(spec.hooks?.prestart ?? []).isEmpty || !(spec.hooks?.createRuntime ?? []).isEmpty
-        var seccomp: SeccompProfile?
-        if let value = spec.linux?.seccomp, value != .null {
-            do {
-                let profile = try JSONValueDecoder.decode(SeccompProfile.self, from: value)
-                try SeccompFilter.load(profile, install: false)
-                seccomp = profile
-            } catch {
-                throw RuntimeError(.invalidConfig, "\(bundle)/config.json: linux.seccomp: \(error)")
-            }
-        }
+        let seccomp = try Self.seccompProfile(of: spec, source: "\(bundle)/config.json")
         let initProcess = InitProcess(
             spec: spec, id: id, bundle: bundle, rootfs: rootfs, channel: SyncChannel(descriptor: childEnd), execListener: execListener,
             trampoline: trampoline, namespaceDescriptors: joined, newNamespaces: newNamespaces, cgroupPaths: paths, options: options,
             hasParentHooks: hasParentHooks, seccomp: seccomp)
 
-        // A pid namespace joined by path applies to children only: switch to it for the
-        // clone and straight back.
-        var ownPidNamespace: Int32 = -1
-        if let (_, descriptor) = joined.first(where: { $0.0 == .pid }) {
-            ownPidNamespace = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)
-            if ownPidNamespace < 0 { throw RuntimeError(.system, "\(SystemError.last("open", "/proc/self/ns/pid"))") }
-            if berth_setns(descriptor, 0) != 0 {
-                let error = SystemError.last("setns", "pid namespace")
-                close(ownPidNamespace)
-                throw RuntimeError(.system, "\(error)")
-            }
+        let pid = try ChildClone.clone(flags: flags, pidNamespace: joined.first(where: { $0.0 == .pid })?.1 ?? -1, describing: "namespaces \(newNamespaces.map(\.rawValue).sorted())") {
+            initProcess.run()
         }
-        _ = berth_set_dumpable(0)
-        let pid = berth_clone3(flags, -1)
-        if pid == 0 { initProcess.run() }
-        let cloneErrno = errno
-        if ownPidNamespace >= 0 {
-            _ = berth_setns(ownPidNamespace, 0)
-            close(ownPidNamespace)
-        }
-        close(childEnd)
-        descriptors.removeAll { $0 == childEnd }
-        if pid < 0 {
-            channel.close()
-            descriptors.removeAll { $0 == parentEnd }
-            throw RuntimeError(.system, "clone3 with namespaces \(newNamespaces.map(\.rawValue).sorted()): \(SystemError.describe(errno: cloneErrno))")
-        }
+        descriptors.close(childEnd)
         childPid = pid
         try ProcessAttributes.applyInitialAffinity(spec, pid: pid)
         hooksMayHaveRun = hasParentHooks || !(spec.hooks?.createContainer ?? []).isEmpty
-        defer {
-            channel.close()
-            descriptors.removeAll { $0 == parentEnd }
-        }
+        defer { descriptors.close(parentEnd) }
         logger.debug("init process cloned", metadata: ["pid": "\(pid)"])
 
         do {
@@ -264,6 +241,13 @@ struct ContainerSetup {
                 }
             case .failed(let text):
                 throw RuntimeError(.system, "unable to start container process: \(text)")
+            case .terminal(let master):
+                terminalMaster = master
+                if let socket = options.consoleSocket {
+                    try ConsoleSocket.send(master: master, to: socket)
+                    close(master)
+                    terminalMaster = -1
+                }
             case .ready:
                 guard let status = ProcessStatus.read(pid: pid) else {
                     throw RuntimeError(.system, "container init \(pid) vanished after setup")
@@ -272,6 +256,7 @@ struct ContainerSetup {
                     id: id, pid: pid, startTime: status.startTime, bundle: bundle, rootfs: rootfs, created: created, ociVersion: spec.ociVersion,
                     annotations: spec.annotations, cgroupDirectories: manager.directories, cgroupCreated: manager.created,
                     ownPidNamespace: newNamespaces.contains(.pid), poststart: spec.hooks?.poststart, poststop: spec.hooks?.poststop)
+                try store.saveConfig(id, configBytes)
                 try store.save(record)
                 if let pidFile = options.pidFile {
                     do {
@@ -280,12 +265,39 @@ struct ContainerSetup {
                         throw RuntimeError(.system, "write pid file: \(error)")
                     }
                 }
-                closeDescriptors()
+                descriptors.closeAll()
                 logger.debug("container created", metadata: ["pid": "\(pid)"])
-                return CreatedContainer(id: id, pid: pid, record: record)
+                let terminal = terminalMaster >= 0 ? terminalMaster : nil
+                terminalMaster = -1
+                return CreatedContainer(id: id, pid: pid, record: record, terminal: terminal)
             default:
                 throw RuntimeError(.system, "sync: unexpected message from init")
             }
+        }
+    }
+
+    /// `linux.seccomp`, decoded and built once without loading it, so that a bad profile
+    /// fails before anything exists.
+    static func seccompProfile(of spec: Spec, source: String) throws(RuntimeError) -> SeccompProfile? {
+        guard let value = spec.linux?.seccomp, value != .null else { return nil }
+        do {
+            let profile = try JSONValueDecoder.decode(SeccompProfile.self, from: value)
+            try SeccompFilter.load(profile, install: false)
+            return profile
+        } catch {
+            throw RuntimeError(.invalidConfig, "\(source): linux.seccomp: \(error)")
+        }
+    }
+
+    /// runc's rules: a terminal for a process nobody proxies needs a console socket, and a
+    /// console socket needs a terminal.
+    static func checkTerminal(_ process: Spec.Process?, consoleSocket: String?, proxied: Bool) throws(RuntimeError) {
+        let terminal = process?.terminal == true
+        if terminal && !proxied && consoleSocket == nil {
+            throw RuntimeError(.invalidArgument, "cannot allocate tty if berth will detach without setting console socket (process.terminal is true: pass --console-socket)")
+        }
+        if !terminal && consoleSocket != nil {
+            throw RuntimeError(.invalidArgument, "cannot use console socket if berth will not allocate a tty (process.terminal is false)")
         }
     }
 
@@ -312,22 +324,6 @@ struct ContainerSetup {
         }
     }
 
-    private mutating func moved(_ fd: Int32, _ stage: String, _ subject: String, _ minimum: Int32) throws(RuntimeError) -> Int32 {
-        if fd < 0 { throw RuntimeError(.system, "\(SystemError.last(stage, subject))") }
-        do {
-            let result = try FileSystem.moveAbove(fd, minimum: minimum)
-            descriptors.append(result)
-            return result
-        } catch {
-            throw RuntimeError(.system, "\(error)")
-        }
-    }
-
-    private mutating func closeDescriptors() {
-        for fd in descriptors { close(fd) }
-        descriptors = []
-    }
-
     /// Undoes a failed create: kill and reap the init, remove cgroups, run poststop hooks
     /// (the spec's "continue at delete"), remove the state directory.
     mutating func undo() {
@@ -344,8 +340,9 @@ struct ContainerSetup {
             let state = ContainerState(id: id, status: .stopped, pid: 0, bundle: bundle, rootfs: rootfs, created: "", annotations: spec.annotations ?? [:])
             do { try HookRunner.run(hooks, kind: "poststop", state: state.hookJSON(), workingDirectory: bundle) } catch { logger.warning("\(error)") }
         }
-        for fd in descriptors { close(fd) }
-        descriptors = []
+        descriptors.closeAll()
+        if terminalMaster >= 0 { close(terminalMaster) }
+        terminalMaster = -1
         do { try store.remove(id) } catch { logger.warning("cleanup after failed create: \(error)") }
     }
 }

@@ -18,7 +18,7 @@ extension Runtime {
             sigaddset(&forwarded, SIGCHLD)
             sigprocmask(SIG_BLOCK, &forwarded, nil)
         }
-        let container = try create(id: id, options: options)
+        let container = try create(id: id, options: options, keepTerminal: !detach)
         let record = container.record
         do {
             try releaseInit(record)
@@ -29,7 +29,13 @@ extension Runtime {
         }
         if detach { return 0 }
 
-        let code = forwardSignals(to: container.pid, waiting: forwarded)
+        let code: Int32
+        if let master = container.terminal {
+            code = TerminalProxy.run(master: master, child: container.pid, signals: forwarded)
+            close(master)
+        } else {
+            code = forwardSignals(to: container.pid, waiting: forwarded)
+        }
         if !keep {
             try delete(id: id, force: true)
         }
@@ -37,7 +43,7 @@ extension Runtime {
     }
 
     /// Waits for the child `pid`, passing on every signal in `signals` except SIGCHLD.
-    private func forwardSignals(to pid: Int32, waiting signals: sigset_t) -> Int32 {
+    func forwardSignals(to pid: Int32, waiting signals: sigset_t) -> Int32 {
         var set = signals
         while true {
             var status: Int32 = 0

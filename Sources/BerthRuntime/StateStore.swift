@@ -58,6 +58,28 @@ public struct StateStore: Sendable {
         }
     }
 
+    /// The container's config.json as create read it: `exec` takes the namespaces,
+    /// security settings and process defaults from it, even if the bundle has changed.
+    public func configPath(_ id: String) -> String { "\(directory(id))/config.json" }
+
+    func saveConfig(_ id: String, _ bytes: [UInt8]) throws(RuntimeError) {
+        do {
+            try FileSystem.writeAtomically(configPath(id), bytes)
+        } catch {
+            throw RuntimeError(.system, "write config of \(id): \(error)")
+        }
+    }
+
+    func loadConfig(_ id: String) throws(RuntimeError) -> Spec {
+        do {
+            return try Spec.parse(try FileSystem.read(configPath(id)), source: configPath(id))
+        } catch let error as SpecError {
+            throw RuntimeError(.system, error.message)
+        } catch {
+            throw RuntimeError(.system, "read the config of \(id): \(error)")
+        }
+    }
+
     public func save(_ record: ContainerRecord) throws(RuntimeError) {
         do {
             try FileSystem.writeAtomically(recordPath(record.id), Array(record.json.serialized().utf8))

@@ -1,4 +1,5 @@
 import BerthSystem
+import CBerth
 import Glibc
 
 /// The messages between `berth create` (parent) and the container's init (child) over a
@@ -24,6 +25,8 @@ public enum SyncMessage: Equatable, Sendable {
     case hooksFailed(String)
     case ready
     case failed(String)
+    /// The master of the container's pty, passed with SCM_RIGHTS.
+    case terminal(Int32)
 
     var encoded: [UInt8] {
         switch self {
@@ -34,10 +37,11 @@ public enum SyncMessage: Equatable, Sendable {
         case .ready: [5]
         case .failed(let text): [6] + Array(text.utf8)
         case .cgroupsCreated: [7]
+        case .terminal: [8]
         }
     }
 
-    init?(bytes: ArraySlice<UInt8>) {
+    init?(bytes: ArraySlice<UInt8>, descriptor: Int32 = -1) {
         guard let tag = bytes.first else { return nil }
         let text = String(decoding: bytes.dropFirst(), as: UTF8.self)
         switch tag {
@@ -48,6 +52,9 @@ public enum SyncMessage: Equatable, Sendable {
         case 5: self = .ready
         case 6: self = .failed(text)
         case 7: self = .cgroupsCreated
+        case 8:
+            guard descriptor >= 0 else { return nil }
+            self = .terminal(descriptor)
         default: return nil
         }
     }
@@ -68,7 +75,12 @@ public struct SyncChannel: Sendable {
 
     public func send(_ message: SyncMessage) throws(RuntimeError) {
         let bytes = message.encoded
-        let sent = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        let sent: Int
+        if case .terminal(let fd) = message {
+            sent = bytes.withUnsafeBytes { Int(berth_send_descriptor(descriptor, fd, $0.baseAddress, $0.count)) }
+        } else {
+            sent = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        }
         if sent < 0 { throw RuntimeError(.system, "\(SystemError.last("send sync message"))") }
     }
 
@@ -77,7 +89,8 @@ public struct SyncChannel: Sendable {
         var buffer = [UInt8](repeating: 0, count: 65536)
         var resetSeen = false
         while true {
-            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            var passed: Int32 = -1
+            let count = buffer.withUnsafeMutableBytes { berth_receive_descriptor(descriptor, $0.baseAddress, $0.count, &passed) }
             if count < 0 {
                 if errno == EINTR { continue }
                 // A peer that exits with messages of ours unread makes the next recv fail
@@ -90,9 +103,11 @@ public struct SyncChannel: Sendable {
                 throw RuntimeError(.system, "\(SystemError.last("receive sync message"))")
             }
             if count == 0 { return nil }
-            guard let message = SyncMessage(bytes: buffer[0..<count]) else {
+            guard let message = SyncMessage(bytes: buffer[0..<count], descriptor: passed) else {
+                if passed >= 0 { Glibc.close(passed) }
                 throw RuntimeError(.system, "receive sync message: unknown message tag \(buffer[0])")
             }
+            if passed >= 0, message != .terminal(passed) { Glibc.close(passed) }
             return message
         }
     }

@@ -1,8 +1,7 @@
 import BerthJSON
 
 /// The config.json `berth spec` writes: runc's default (a shell in a busybox-like rootfs,
-/// the usual /proc, /dev, /sys mounts, masked and read-only paths), with `terminal` false
-/// because berth does not allocate terminals yet.
+/// the usual /proc, /dev, /sys mounts, masked and read-only paths, a terminal).
 public enum DefaultSpec {
     public static func make(rootless: Bool = false, uid: UInt32 = 0, gid: UInt32 = 0) -> JSONValue {
         let capabilities: JSONValue = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
@@ -39,7 +38,7 @@ public enum DefaultSpec {
         return [
             "ociVersion": .string(Spec.currentVersion),
             "process": [
-                "terminal": false,
+                "terminal": true,
                 "user": ["uid": 0, "gid": 0],
                 "args": ["sh"],
                 "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"],

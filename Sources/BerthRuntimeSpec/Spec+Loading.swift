@@ -45,9 +45,6 @@ extension Spec {
                 throw SpecError("\(source): \(error.message)")
             }
         }
-        if process.terminal == true {
-            throw SpecError("\(source): process.terminal is true, but berth does not allocate terminals yet (--console-socket comes in a later release); set \"terminal\": false")
-        }
         for (index, mount) in (mounts ?? []).enumerated() where !mount.destination.hasPrefix("/") {
             throw SpecError("\(source): mounts[\(index)].destination \"\(mount.destination)\" must be an absolute path")
         }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/signalfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/prctl.h>
@@ -333,3 +334,5 @@ int berth_set_affinity(int pid, const char *list) {
     }
     return sched_setaffinity(pid, sizeof(set), &set);
 }
+
+int berth_signalfd(const void *mask) { return signalfd(-1, (const sigset_t *)mask, SFD_CLOEXEC); }

@@ -84,10 +84,19 @@ func report() -> JSONValue {
     object["seccomp"] = .optional(statusField("Seccomp"))
     object["capEff"] = .optional(statusField("CapEff"))
     object["capBnd"] = .optional(statusField("CapBnd"))
+    object["capPrm"] = .optional(statusField("CapPrm"))
+    object["capInh"] = .optional(statusField("CapInh"))
+    object["capAmb"] = .optional(statusField("CapAmb"))
+    object["uidMap"] = .optional(text("/proc/self/uid_map"))
+    object["gidMap"] = .optional(text("/proc/self/gid_map"))
+    object["setgroups"] = .optional(text("/proc/self/setgroups").map { Substring($0).trimmingCharacters() })
+    object["tty"] = isatty(0) == 1 ? .optional(link("/proc/self/fd/0")) : .null
+    var size = winsize()
+    if isatty(1) == 1, ioctl(1, UInt(TIOCGWINSZ), &size) == 0 { object["terminalSize"] = ["rows": .int(size.ws_row), "columns": .int(size.ws_col)] }
     object["oomScoreAdj"] = .optional(text("/proc/self/oom_score_adj").map { Substring($0).trimmingCharacters() })
     object["cgroup"] = .optional(text("/proc/self/cgroup"))
     var namespaces = JSONObject()
-    for name in ["cgroup", "ipc", "mnt", "net", "pid", "time", "uts"] { namespaces[name] = .optional(link("/proc/self/ns/\(name)")) }
+    for name in ["cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"] { namespaces[name] = .optional(link("/proc/self/ns/\(name)")) }
     object["namespaces"] = .object(namespaces)
     object["env"] = .array(environmentList().map { .string($0) })
     object["exe"] = .optional(link("/proc/self/exe"))

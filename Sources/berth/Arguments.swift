@@ -13,10 +13,15 @@ struct FlagDefinition: Sendable {
 /// booleans as `--name` or `--name=false`; everything after `--` is positional.
 struct ParsedArguments: Sendable {
     var values: [String: String] = [:]
+    /// Every value of a flag given more than once (`--env A --env B`), in order.
+    var lists: [String: [String]] = [:]
     var flags: Set<String> = []
     var positional: [String] = []
 
+    /// The flag's last value.
     func value(_ name: String) -> String? { values[name] }
+    /// All of the flag's values.
+    func values(_ name: String) -> [String] { lists[name] ?? [] }
     func has(_ name: String) -> Bool { flags.contains(name) }
 
     /// Parses `words` against `definitions`. With `stopAtPositional`, the first positional
@@ -47,13 +52,16 @@ struct ParsedArguments: Sendable {
                 throw UsageError("flag provided but not defined: \(word)")
             }
             if definition.takesValue {
+                let value: String
                 if let inlineValue {
-                    result.values[definition.name] = inlineValue
+                    value = inlineValue
                 } else {
                     index += 1
                     guard index < words.endIndex else { throw UsageError("flag needs an argument: \(word)") }
-                    result.values[definition.name] = words[index]
+                    value = words[index]
                 }
+                result.values[definition.name] = value
+                result.lists[definition.name, default: []].append(value)
             } else {
                 switch inlineValue?.lowercased() {
                 case nil, "true", "1", "t": result.flags.insert(definition.name)

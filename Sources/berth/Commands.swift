@@ -13,6 +13,8 @@ struct Command: Sendable {
     let arguments: (Int, Int)
     /// Prefix runc puts on this command's errors ("create failed: ").
     let errorPrefix: String?
+    /// Flags only before the first argument (runc's exec: `exec ID ls -l` runs `ls -l`).
+    var flagsBeforeArguments = false
     let action: @Sendable (Context, ParsedArguments) throws -> Int32
 }
 
@@ -39,11 +41,15 @@ enum Commands {
         options.noPivot = arguments.has("no-pivot")
         options.noNewKeyring = arguments.has("no-new-keyring")
         options.consoleSocket = arguments.value("console-socket")
-        if let count = arguments.value("preserve-fds") {
-            guard let number = Int(count), number >= 0, number < 65536 else { throw UsageError("invalid --preserve-fds value \"\(count)\"") }
-            options.preserveFds = number
-        }
+        options.preserveFds = try preserveFds(arguments)
         return options
+    }
+
+    /// `--preserve-fds N`, 0 when absent.
+    static func preserveFds(_ arguments: ParsedArguments) throws(UsageError) -> Int {
+        guard let count = arguments.value("preserve-fds") else { return 0 }
+        guard let number = Int(count), number >= 0, number < 65536 else { throw UsageError("invalid --preserve-fds value \"\(count)\"") }
+        return number
     }
 
     static let all: [Command] = [
@@ -134,6 +140,10 @@ enum Commands {
             try context.runtime.events(id: id, interval: interval) { line in context.printOut(line + "\n") }
             return 0
         },
+        Command(name: "exec", usage: "exec [--tty] [--console-socket PATH] [--cwd DIR] [--env K=V] [--user UID[:GID]] [--additional-gids GID] [--cap CAP] [--no-new-privs] [--apparmor PROFILE] [--process-label LABEL] [--detach] [--pid-file FILE] [--preserve-fds N] [--ignore-paused] [--process process.json] ID [COMMAND [ARGS...]]", flags: ExecFlags.definitions, arguments: (1, 4096), errorPrefix: nil, flagsBeforeArguments: true) { context, arguments in
+            let request = try ExecFlags.request(arguments)
+            return try context.runtime.exec(id: arguments.positional[0], request: request)
+        },
         Command(name: "features", usage: "features: what this runtime supports, as runtime-spec features JSON", flags: [], arguments: (0, 0), errorPrefix: nil) { context, _ in
             context.printOut(Features.document().prettySerialized(indentation: "    ") + "\n")
             return 0
@@ -142,7 +152,6 @@ enum Commands {
 
     /// runc commands that later berth releases add; named so the error says so.
     static let later: [String: String] = [
-        "exec": "exec comes with capabilities and seccomp",
         "checkpoint": "checkpoint/restore is not planned", "restore": "checkpoint/restore is not planned",
     ]
 }

@@ -107,9 +107,11 @@ func main() -> Int32 {
         emitError(message, destination: destination)
         return 1
     }
-    let arguments: ParsedArguments
+    var arguments: ParsedArguments
     do {
-        (arguments, _) = try ParsedArguments.parse(rest.dropFirst(), definitions: command.flags, stopAtPositional: false)
+        let remaining: ArraySlice<String>
+        (arguments, remaining) = try ParsedArguments.parse(rest.dropFirst(), definitions: command.flags, stopAtPositional: command.flagsBeforeArguments)
+        arguments.positional.append(contentsOf: remaining)
     } catch {
         emitError(error.message, destination: destination)
         return 1

@@ -7,14 +7,9 @@ import Testing
 @Suite("podman and containerd use berth as their runtime", .serialized, .enabled(if: Binaries.available))
 struct ClientTests {
     static let scripts = "\(Binaries.packageRoot)/Tests/clients"
-    /// exec lands with a later berth issue; the scripts skip it.
-    static let environment: [String: String] = {
-        var environment = ProcessInfo.processInfo.environment
-        environment["SMOKE_EXEC"] = "0"
-        return environment
-    }()
+    static let environment = ProcessInfo.processInfo.environment
 
-    @Test("podman run, run -i, --memory/--cpus/--pids-limit, run -d, pause, unpause, top, stop and rm work with --runtime berth", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/podman")))
+    @Test("podman run, run -i, run -it, --memory/--cpus/--pids-limit, run -d, exec, exec -it, pause, unpause, top, stop and rm work with --runtime berth", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/podman")))
     func podman() throws {
         let output = try execute("\(Self.scripts)/podman-smoke.sh", [Binaries.berth], environment: Self.environment)
         #expect(output.status == 0, "\(output.stdout)\n\(output.stderr)")
@@ -22,7 +17,7 @@ struct ClientTests {
         #expect(!output.stdout.contains("FAIL:"), "\(output.stdout)")
     }
 
-    @Test("ctr run (rootfs and image), run -d, task ps, pause, resume, kill and delete work with --runc-binary berth", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/containerd")))
+    @Test("ctr run (rootfs and image), run -d, task exec, task exec -t, task ps, pause, resume, kill and delete work with --runc-binary berth", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/containerd")))
     func containerd() throws {
         let output = try execute("\(Self.scripts)/containerd-smoke.sh", [Binaries.berth], environment: Self.environment)
         #expect(output.status == 0, "\(output.stdout)\n\(output.stderr)")

@@ -71,7 +71,7 @@ final class Sandbox: @unchecked Sendable {
     private var ids: [String] = []
     private static let counter = Counter()
 
-    init(tools: [String] = ["sh", "cat", "ls", "id", "hostname", "sleep", "true", "echo", "mkdir", "stat", "test", "touch", "readlink", "grep", "kill", "wc"]) throws {
+    init(tools: [String] = ["sh", "cat", "ls", "id", "hostname", "sleep", "true", "echo", "mkdir", "stat", "test", "touch", "readlink", "grep", "kill", "wc", "stty", "tty", "ps"]) throws {
         directory = try makeTemporaryDirectory(prefix: "berth-it")
         root = "\(directory)/state"
         bundle = "\(directory)/bundle"

@@ -165,7 +165,7 @@ cgflag() { if [ "${SMOKE_CGROUPS:-enabled}" = disabled ]; then echo "--cgroup=";
 # --- rootfs dir + single-layer OCI image archive from busybox-static ---------------------------
 mkdir -p "$T"/rootfs/{bin,etc,proc,sys,dev,tmp,root,run}
 cp "$BUSYBOX" "$T/rootfs/bin/busybox"
-for a in sh echo hostname id cat sleep true false ls env; do ln -s busybox "$T/rootfs/bin/$a"; done
+for a in sh echo hostname id cat sleep true false ls env tty stty; do ln -s busybox "$T/rootfs/bin/$a"; done
 echo 'root:x:0:0:root:/root:/bin/sh' > "$T/rootfs/etc/passwd"
 echo 'root:x:0:' > "$T/rootfs/etc/group"
 tar -C "$T/rootfs" -cf "$T/rootfs.tar" .
@@ -231,6 +231,11 @@ if "${CTR[@]}" run -d "${RUNF[@]}" "$(cgflag c5)" --rootfs "$T/rootfs" c5 \
     t=$(now)
     out=$("${CTR[@]}" task exec --fifo-dir "$T/fifo" --exec-id e1 c5 /bin/sh -c 'echo exec-ok; exit 6' 2>"$T/err"); rc=$?
     [ $rc = 6 ] && [ "$out" = exec-ok ] && pass "task exec: out=exec-ok rc=6 ($(el "$t"))" || fail "task exec: rc=$rc out=[$out] err=[$(cat "$T/err")]"
+    # exec -t: the shim's console socket gets the pty; ctr needs a terminal of its own.
+    t=$(now)
+    out=$(printf 'tty; exit 4\n' | script -qec "${CTR[*]} task exec -t --exec-id e2 c5 /bin/sh" /dev/null 2>"$T/err"); rc=$?
+    if [ $rc = 4 ] && echo "$out" | grep -q '^/dev/pts/'; then pass "task exec -t: a terminal, rc=4 ($(el "$t"))"
+    else fail "task exec -t: rc=$rc out=[$out] err=[$(cat "$T/err")]"; fi
   else
     info "task exec skipped (SMOKE_EXEC=0)"
   fi

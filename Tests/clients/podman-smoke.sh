@@ -150,7 +150,7 @@ P_READY=1
 t=$(now)
 mkdir -p "$T"/rootfs/{bin,etc,proc,sys,dev,tmp,root,run}
 cp "$BUSYBOX" "$T/rootfs/bin/busybox"
-for a in sh echo hostname id cat sleep true false ls env; do ln -s busybox "$T/rootfs/bin/$a"; done
+for a in sh echo hostname id cat sleep true false ls env stty tty; do ln -s busybox "$T/rootfs/bin/$a"; done
 echo 'root:x:0:0:root:/root:/bin/sh' > "$T/rootfs/etc/passwd"
 echo 'root:x:0:' > "$T/rootfs/etc/group"
 tar -C "$T/rootfs" -cf "$T/rootfs.tar" .
@@ -185,6 +185,15 @@ else
   fail "run -i: rc=$rc out=[$out] err=[$(cat "$T/err")]"
 fi
 
+# --- 3a. run -it: the container's pty reaches podman through conmon's console socket -----
+t=$(now)
+out=$(printf 'stty size; tty; exit 3\n' | script -qec "stty rows 33 cols 111; ${P[*]} run --rm -it ${RUNOPTS[*]} localhost/smoke-busybox /bin/sh" /dev/null 2>"$T/err"); rc=$?
+if [ $rc = 3 ] && echo "$out" | grep -q '^33 111' && echo "$out" | grep -q '^/dev/pts/0'; then
+  pass "run -it: pty with the caller's size, rc=3 ($(el "$t"))"
+else
+  fail "run -it: rc=$rc out=[$out] err=[$(cat "$T/err")]"
+fi
+
 # --- 3b. resource limits reach the container's cgroups -----------------------------------
 if [ "${SMOKE_CGROUP_COMMANDS:-1}" = 1 ]; then
   t=$(now)
@@ -210,6 +219,13 @@ if [ $rc = 0 ]; then
     else fail "exec: rc=$rc out=[$out] err=[$(cat "$T/err")]"; fi
   else
     info "exec skipped (SMOKE_EXEC=0)"
+  fi
+  # exec -t through conmon's console socket, driven from a pty made by script(1).
+  if [ "${SMOKE_EXEC:-1}" = 1 ]; then
+    t=$(now)
+    out=$(printf 'tty; exit 4\n' | script -qec "${P[*]} exec -it smoke-life /bin/sh" /dev/null 2>"$T/err"); rc=$?
+    if [ $rc = 4 ] && echo "$out" | grep -q '^/dev/pts/'; then pass "exec -it: a terminal, rc=4 ($(el "$t"))"
+    else fail "exec -it: rc=$rc out=[$out] err=[$(cat "$T/err")]"; fi
   fi
   # SMOKE_CGROUP_COMMANDS=0 skips pause/unpause and top (runtimes without them).
   if [ "${SMOKE_CGROUP_COMMANDS:-1}" = 1 ]; then

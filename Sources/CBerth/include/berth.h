@@ -109,6 +109,10 @@ int berth_sched_setattr(uint32_t policy, int32_t nice, uint32_t priority, uint64
 int berth_ioprio_set(int ioprio_class, int level);
 int berth_set_affinity(int pid, const char *list);
 
+/* A close-on-exec signalfd for the signals in `mask` (which the caller has blocked); each
+ * read gives one 128-byte record whose first 4 bytes are the signal number. */
+int berth_signalfd(const void *mask);
+
 /* A close-on-exec eventfd (for cgroup v1 OOM notifications). */
 int berth_eventfd(void);
 
@@ -122,5 +126,26 @@ int berth_trampoline_memfd(void);
 
 /* Session keyring: a new anonymous keyring for the container unless --no-new-keyring. */
 int berth_join_session_keyring(const char *name);
+
+/*
+ * Descriptor passing over a unix socket (SCM_RIGHTS): one descriptor with `length` bytes
+ * of data. berth_receive_descriptor returns the byte count (0 at end-of-file) and stores
+ * the descriptor, close-on-exec, in *fd (-1 when the message carried none).
+ */
+int berth_send_descriptor(int socket, int fd, const void *data, size_t length);
+ssize_t berth_receive_descriptor(int socket, void *buffer, size_t length, int *fd);
+
+/*
+ * Terminals. berth_open_pty opens /dev/ptmx of the calling process's mount namespace,
+ * unlocks it and opens its peer with TIOCGPTPEER (no path lookup in /dev/pts);
+ * both close-on-exec. Window sizes are rows and columns.
+ */
+int berth_open_pty(int *master, int *peer);
+int berth_set_controlling_terminal(int fd);
+int berth_set_window_size(int fd, unsigned short rows, unsigned short columns);
+int berth_get_window_size(int fd, unsigned short *rows, unsigned short *columns);
+/* Raw mode for the caller's terminal, and back; the saved state is kept in C. */
+int berth_terminal_make_raw(int fd);
+int berth_terminal_restore(int fd);
 
 #endif

@@ -1,0 +1,56 @@
+import BerthRuntimeSpec
+import BerthSeccomp
+import BerthSystem
+import CBerth
+import Glibc
+
+/// The child of `berth exec`: a clone of berth already in the container's pid namespace
+/// (the parent entered it for the clone). It joins the container's other namespaces, waits
+/// until the parent has put it in the container's cgroups, becomes the process and execs.
+struct ExecProcess {
+    /// The container's configuration with `process` the one to run.
+    let spec: Spec
+    let channel: SyncChannel
+    /// The container's namespaces other than pid, as descriptors of /proc/<init>/ns/*.
+    let namespaces: [(NamespaceKind, Int32)]
+    let trampoline: Int32
+    let seccomp: SeccompProfile?
+    let preserveFds: Int
+
+    func run() -> Never {
+        ChildClone.closeInheritedDescriptors(preserveFds: preserveFds, keeping: [channel.descriptor, trampoline] + namespaces.map(\.1))
+        // The parent blocked every signal it forwards; this process wants them.
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        sigprocmask(SIG_SETMASK, &empty, nil)
+        _ = berth_set_pdeathsig(SIGKILL)
+        _ = berth_set_name("berth:exec")
+        do {
+            let launch = try prepare()
+            _ = berth_set_pdeathsig(0)
+            try channel.send(.ready)
+            launch.exec(trampoline: trampoline, preserveFds: preserveFds) { message in try? channel.send(.failed(message)) }
+        } catch {
+            try? channel.send(.failed("\(error)"))
+            _exit(1)
+        }
+    }
+
+    private func prepare() throws -> ProcessLaunch {
+        // The user namespace last: joined first, it would take away the rights over
+        // namespaces that belong to an outer one (a pod's network namespace, say).
+        for (kind, descriptor) in namespaces.sorted(by: { ($0.0 == .user ? 1 : 0) < ($1.0 == .user ? 1 : 0) }) {
+            if berth_setns(descriptor, 0) != 0 { throw SystemError.last("join \(kind.rawValue) namespace", "setns") }
+            close(descriptor)
+        }
+        switch try channel.receive() {
+        case .go: break
+        case .failed(let text): throw RuntimeError(.system, text)
+        default: throw RuntimeError(.system, "sync: expected the cgroup placement")
+        }
+        let setup = ProcessSetup(spec: spec, seccomp: seccomp, sessionKeyring: nil, channel: channel)
+        let launch = try setup.prepare()
+        if let seccomp, spec.process?.noNewPrivileges == true { try SeccompFilter.load(seccomp) }
+        return launch
+    }
+}

@@ -1,0 +1,161 @@
+import BerthCgroups
+import BerthJSON
+import BerthRuntimeSpec
+import BerthSeccomp
+import BerthSystem
+import CBerth
+import Glibc
+
+extension Runtime {
+    /// `exec`: runs another process in a created or running container: in every namespace
+    /// of its init, in its cgroups, with the container's seccomp filter, capabilities and
+    /// LSM settings unless the request overrides them. In the foreground it returns the
+    /// process's exit code (128+N when killed by signal N); detached, 0 once it runs.
+    ///
+    ///     berth exec (parent)                     child (clone, in the container's pid ns)
+    ///     opens /proc/<init>/ns/*, enters the pid namespace, clones, leaves it
+    ///                                             joins the other namespaces (user last)
+    ///     writes the child's pid to cgroup.procs
+    ///     go ───────────────────────────────────▶ terminal, user, capabilities, seccomp
+    ///        ◀─────────────────────────────────── terminal (pty master), ready
+    ///     end-of-file: the program is executing ◀ exec (or failed + the reason)
+    public func exec(id: String, request: ExecRequest) throws(RuntimeError) -> Int32 {
+        try ContainerID.validate(id)
+        let record = try store.load(id)
+        switch record.status(store: store) {
+        case .stopped: throw RuntimeError(.invalidState, "cannot exec in a stopped container")
+        case .paused where !request.ignorePaused: throw RuntimeError(.invalidState, "cannot exec in a paused container (use --ignore-paused to override)")
+        default: break
+        }
+        var spec = try store.loadConfig(id)
+        let process = try request.process(from: spec)
+        spec.process = process
+        try ContainerSetup.checkTerminal(process, consoleSocket: request.consoleSocket, proxied: !request.detach)
+        try SecurityModules.validate(process, member: "exec process")
+        try ProcessAttributes.validate(spec)
+        let seccomp = try ContainerSetup.seccompProfile(of: spec, source: store.configPath(id))
+        for fd in 3..<Int32(3 + request.preserveFds) where fcntl(fd, F_GETFD) < 0 {
+            throw RuntimeError(.invalidArgument, "--preserve-fds \(request.preserveFds): descriptor \(fd) is not open")
+        }
+
+        var execution = ExecSetup(runtime: self, record: record, spec: spec, request: request, seccomp: seccomp)
+        defer { execution.descriptors.closeAll() }
+        var forwarded = sigset_t()
+        sigemptyset(&forwarded)
+        if !request.detach {
+            for signal in Signals.forwarded { sigaddset(&forwarded, signal) }
+            sigaddset(&forwarded, SIGCHLD)
+            sigprocmask(SIG_BLOCK, &forwarded, nil)
+        }
+        let started = try execution.start()
+        if request.detach { return 0 }
+        if let master = started.terminal {
+            defer { close(master) }
+            return TerminalProxy.run(master: master, child: started.pid, signals: forwarded)
+        }
+        return forwardSignals(to: started.pid, waiting: forwarded)
+    }
+}
+
+/// The parent's side of one `exec`.
+struct ExecSetup {
+    let runtime: Runtime
+    let record: ContainerRecord
+    let spec: Spec
+    let request: ExecRequest
+    let seccomp: SeccompProfile?
+    var descriptors: ParentDescriptors
+
+    init(runtime: Runtime, record: ContainerRecord, spec: Spec, request: ExecRequest, seccomp: SeccompProfile?) {
+        self.runtime = runtime
+        self.record = record
+        self.spec = spec
+        self.request = request
+        self.seccomp = seccomp
+        self.descriptors = ParentDescriptors(preserveFds: request.preserveFds)
+    }
+
+    mutating func start() throws(RuntimeError) -> (pid: Int32, terminal: Int32?) {
+        let logger = runtime.logger(for: record.id)
+        // Every namespace the config names, taken from the init (so one joined by path is
+        // joined again); those berth is in already are skipped (setns to one's own user
+        // namespace fails).
+        var namespaces: [(NamespaceKind, Int32)] = []
+        var pidNamespace: Int32 = -1
+        for namespace in spec.linux?.namespaces ?? [] {
+            guard let kind = NamespaceKind(specName: namespace.type) else { continue }
+            let path = "/proc/\(record.pid)/ns/\(kind.procName)"
+            let fd = try descriptors.take(open(path, O_RDONLY | O_CLOEXEC), "open", path)
+            var target = stat()
+            var own = stat()
+            if fstat(fd, &target) == 0, stat("/proc/self/ns/\(kind.procName)", &own) == 0, target.st_ino == own.st_ino, target.st_dev == own.st_dev {
+                continue
+            }
+            if kind == .pid { pidNamespace = fd } else { namespaces.append((kind, fd)) }
+        }
+        // The descriptors are of the process berth recorded, not of one that took its pid.
+        guard let status = ProcessStatus.read(pid: record.pid), status.startTime == record.startTime, !status.hasExited else {
+            throw RuntimeError(.invalidState, "cannot exec in a stopped container")
+        }
+        var trampoline: Int32 = -1
+        if berth_trampoline_image_size > 0 {
+            trampoline = try descriptors.take(berth_trampoline_memfd(), "create", "exec trampoline memfd")
+        }
+        let (parentChannel, childChannel) = try SyncChannel.pair()
+        let parentEnd = try descriptors.take(parentChannel.descriptor, "move", "sync socket")
+        let childEnd = try descriptors.take(childChannel.descriptor, "move", "sync socket")
+        let channel = SyncChannel(descriptor: parentEnd)
+        let child = ExecProcess(spec: spec, channel: SyncChannel(descriptor: childEnd), namespaces: namespaces, trampoline: trampoline, seccomp: seccomp, preserveFds: request.preserveFds)
+
+        let pid = try ChildClone.clone(flags: 0, pidNamespace: pidNamespace, describing: "exec process") { child.run() }
+        descriptors.close(childEnd)
+        logger.debug("exec process cloned", metadata: ["pid": "\(pid)"])
+
+        var terminal: Int32?
+        do throws(RuntimeError) {
+            for directory in record.cgroupDirectories {
+                do {
+                    try FileSystem.writeValue("\(directory)/cgroup.procs", String(pid))
+                } catch {
+                    throw RuntimeError(.system, "add exec process \(pid) to cgroup \(directory): \(error)")
+                }
+            }
+            try channel.send(.go)
+            var ready = false
+            while true {
+                guard let message = try channel.receive() else {
+                    if ready { break }
+                    throw RuntimeError(.system, "exec process exited during setup")
+                }
+                switch message {
+                case .terminal(let master):
+                    if let socket = request.consoleSocket {
+                        defer { close(master) }
+                        try ConsoleSocket.send(master: master, to: socket)
+                    } else {
+                        terminal = master
+                    }
+                case .ready: ready = true
+                case .failed(let text):
+                    throw RuntimeError(.system, "exec failed: unable to start container process: \(text)")
+                default: throw RuntimeError(.system, "sync: unexpected message from the exec process")
+                }
+            }
+        } catch {
+            // Not reaped yet, so the pid cannot belong to anyone else.
+            kill(pid, SIGKILL)
+            _ = ProcessWaiting.reap(child: pid)
+            if let terminal { close(terminal) }
+            throw error
+        }
+        if let pidFile = request.pidFile {
+            do {
+                try FileSystem.writeAtomically(FileSystem.absolutePath(pidFile), Array(String(pid).utf8), mode: 0o644)
+            } catch {
+                throw RuntimeError(.system, "write pid file: \(error)")
+            }
+        }
+        logger.debug("exec process started", metadata: ["pid": "\(pid)"])
+        return (pid, terminal)
+    }
+}
