@@ -37,6 +37,7 @@ test: build
 
 bench: build
 	./bench/run-start.sh $(BERTH)
+	./bench/run-exec.sh $(BERTH)
 
 clean:
 	rm -rf .build

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Container start-time benchmark: `berth run` vs `crun run` vs `runc run`
-# of the same /bin/true bundle.  See bench/README.md.
+# of the same /bin/true bundle; with BENCH_KIND=exec (bench/run-exec.sh), exec
+# latency: `exec /bin/true` into a running container of each.  See bench/README.md.
 #
 # usage: bench/run-start.sh [-n ROUNDS] [-w WARMUP] [-o RESULTS.json] [BERTH_PATH]
+#        bench/run-exec.sh  [-n ROUNDS] [-w WARMUP] [-o RESULTS.json] [BERTH_PATH]
 #
-#   -n ROUNDS   measured rounds (default 200); one round = one run of each runtime
+#   -n ROUNDS   measured rounds (default 200); one round = one run (or exec) per runtime
 #   -w WARMUP   warm-up rounds, discarded (default 5)
 #   -o FILE     also write the results (stats + raw samples) as JSON to FILE
 #   BERTH_PATH  berth binary (default: <repo root>/.build/release/berth);
@@ -25,26 +27,35 @@
 # containers/cgroups are cleaned up even on Ctrl-C / SIGTERM.
 set -euo pipefail
 
+# What is timed: `start` (a whole foreground run) or `exec` (driver exec_bench.py, which
+# keeps one long-running `sleep` container per runtime, not timed).
+kind=${BENCH_KIND:-start}
+case $kind in
+    start) name=run-start.sh; driver=start_bench.py; tag_prefix=bsb ;;
+    exec) name=run-exec.sh; driver=exec_bench.py; tag_prefix=bxb ;;
+    *) echo "run-start.sh: BENCH_KIND must be start or exec" >&2; exit 2 ;;
+esac
+
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 
 rounds=200
 warmup=5
 out=""
-usage() { sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while getopts ":n:w:o:h" opt; do
     case $opt in
         n) rounds=$OPTARG ;;
         w) warmup=$OPTARG ;;
         o) out=$OPTARG ;;
         h) usage ;;
-        *) echo "run-start.sh: bad option -$OPTARG" >&2; usage ;;
+        *) echo "$name: bad option -$OPTARG" >&2; usage ;;
     esac
 done
 shift $((OPTIND - 1))
 [ $# -le 1 ] || usage
-[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "run-start.sh: -n wants a positive integer" >&2; exit 2; }
-[[ $warmup =~ ^[0-9]+$ ]] || { echo "run-start.sh: -w wants an integer >= 0" >&2; exit 2; }
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "$name: -n wants a positive integer" >&2; exit 2; }
+[[ $warmup =~ ^[0-9]+$ ]] || { echo "$name: -w wants an integer >= 0" >&2; exit 2; }
 
 berth=${1:-$repo/.build/release/berth}
 case $berth in /*) ;; *) berth=$PWD/$berth ;; esac
@@ -52,7 +63,7 @@ if [ -n "$out" ]; then
     case $out in /*) ;; *) out=$PWD/$out ;; esac
 fi
 
-die() { echo "run-start.sh: $*" >&2; exit 1; }
+die() { echo "$name: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "must run as root (container runtimes + unshare -m)"
 for tool in runc crun unshare umount python3; do
     command -v "$tool" >/dev/null || die "$tool not found in PATH"
@@ -65,9 +76,9 @@ fi
 
 # Unique tag: used for container ids and cgroup paths so leftovers are
 # attributable to this run (and only this run).
-tag="bsb$$x$(date +%s)"
+tag="$tag_prefix$$x$(date +%s)"
 args=()
-work=$(mktemp -d "${TMPDIR:-/tmp}/berth-start-bench.XXXXXX")
+work=$(mktemp -d "${TMPDIR:-/tmp}/berth-$kind-bench.XXXXXX")
 child=""
 
 # Kill processes in and remove any cgroup directory this run created
@@ -80,12 +91,12 @@ sweep_cgroups() {
     for d in /sys/fs/cgroup/*/"$tag"-* /sys/fs/cgroup/*/*/"$tag"-*; do
         [ -d "$d" ] || continue
         found=1
-        echo "run-start.sh: removing leftover cgroup $d" >&2
+        echo "$name: removing leftover cgroup $d" >&2
         if [ -f "$d/cgroup.procs" ]; then
             xargs -r kill -KILL <"$d/cgroup.procs" 2>/dev/null || true
         fi
         rmdir "$d" 2>/dev/null || { sleep 0.2; rmdir "$d" 2>/dev/null; } ||
-            echo "run-start.sh: could not remove $d" >&2
+            echo "$name: could not remove $d" >&2
     done
     shopt -u nullglob
     return $found
@@ -109,17 +120,17 @@ cleanup() {
             pgrep -f -- "$tag-" >/dev/null || break
             sleep 0.2
         done
-        echo "run-start.sh: container state left in $work/state; cleaning up" >&2
-        unshare -m --propagation private -- python3 "$here/start_bench.py" \
+        echo "$name: container state left in $work/state; cleaning up" >&2
+        unshare -m --propagation private -- python3 "$here/$driver" \
             "${args[@]}" --cleanup-only || true
         [ "$rc" != 0 ] || rc=1
     fi
     if ! sweep_cgroups && [ "$rc" = 0 ]; then
-        echo "run-start.sh: FAIL: cgroups were left behind" >&2
+        echo "$name: FAIL: cgroups were left behind" >&2
         rc=1
     fi
     if grep -q " $work" /proc/self/mountinfo; then
-        echo "run-start.sh: FAIL: mounts left under $work:" >&2
+        echo "$name: FAIL: mounts left under $work:" >&2
         grep " $work" /proc/self/mountinfo >&2
         rc=1
     else
@@ -137,13 +148,14 @@ bundle=$work/bundle
 mkdir -p "$bundle/rootfs/bin" "$work/state" "$work/logs"
 cp /usr/bin/busybox "$bundle/rootfs/bin/busybox"
 ln -s busybox "$bundle/rootfs/bin/true"
+ln -s busybox "$bundle/rootfs/bin/sleep"
 (cd "$bundle" && runc spec)
 mv "$bundle/config.json" "$bundle/config.runc-spec.json"
 
 if [ -x "$berth" ] && [ -f "$berth" ]; then
     berth_arg=(--berth "$berth")
 else
-    echo "run-start.sh: berth not found at $berth -- berth SKIPPED, timing crun and runc only" >&2
+    echo "$name: berth not found at $berth -- berth SKIPPED, timing crun and runc only" >&2
     berth_arg=(--berth-skipped "$berth")
 fi
 
@@ -155,7 +167,7 @@ args=(--work "$work" --bundle "$bundle" --tag "$tag"
       --outer-mntns "$(readlink /proc/$$/ns/mnt)"
       --rounds "$rounds" --warmup "$warmup" "${berth_arg[@]}")
 [ -n "$out" ] && args+=(--json "$out")
-unshare -m --propagation private -- python3 "$here/start_bench.py" "${args[@]}" &
+unshare -m --propagation private -- python3 "$here/$driver" "${args[@]}" &
 child=$!
 rc=0
 wait "$child" || rc=$?

@@ -49,8 +49,11 @@ class Interrupted(Exception):
         self.signum = signum
 
 
+PROG = "start_bench"  # prefix of log lines; exec_bench.py sets its own
+
+
 def log(msg):
-    print(f"start_bench: {msg}", file=sys.stderr, flush=True)
+    print(f"{PROG}: {msg}", file=sys.stderr, flush=True)
 
 
 def ms(ns):
@@ -146,6 +149,11 @@ def cgroup_dirs(tag):
 
 
 class Bench:
+    # What is timed; exec_bench.ExecBench (bench/run-exec.sh) overrides these
+    # along with setup(), teardown(), run_container() and gnu_time_rss().
+    BENCHMARK = "container start: <rt> --root <tmp> run --bundle <b> <id>, /bin/true (busybox-static)"
+    TITLE = "container start time: `<rt> run` of a /bin/true bundle"
+
     def __init__(self, a):
         self.a = a
         self.work = a.work
@@ -354,10 +362,17 @@ class Bench:
                 v[name] = f"(--version failed: {e})"
         return v
 
+    def setup(self):
+        """Untimed preparation after the cgroup view is set up (none here)."""
+
+    def teardown(self):
+        """Untimed clean-up before verify_clean() (none here)."""
+
     def main(self):
         a = self.a
         layout = hide_cgroup2_in_hybrid_layout(a.outer_mntns)
         versions = self.versions()
+        self.setup()
         names = [n for n, _ in self.runtimes]
         samples = {n: [] for n in names}
         cpu = {n: [] for n in names}
@@ -406,11 +421,13 @@ class Bench:
             if not xs:
                 return None
             return {"median": statistics.median(xs), "max": max(xs), "runs": xs}
+        self.teardown()
         self.verify_clean()
         load1 = open("/proc/loadavg").read().split()[:3]
 
         res = {
-            "benchmark": "container start: <rt> --root <tmp> run --bundle <b> <id>, /bin/true (busybox-static)",
+            "benchmark": self.BENCHMARK,
+            "title": self.TITLE,
             "rounds": a.rounds,
             "warmup_rounds_discarded": a.warmup,
             "order_within_round": "rotated each round: " + ", ".join(names) + ", then floor",
@@ -458,7 +475,7 @@ def rss_cell(r):
 def print_table(res):
     rts = res["runtimes"]
     w = sys.stdout.write
-    w(f"\ncontainer start time: `<rt> run` of a /bin/true bundle, "
+    w(f"\n{res.get('title', Bench.TITLE)}, "
       f"{res['rounds']} rounds ({res['warmup_rounds_discarded']} warm-up discarded), "
       f"order per round: {res['order_within_round']}\n")
     w(f"host: {res['host']['cpus']} cpus, kernel {res['host']['kernel']}, "
@@ -491,7 +508,7 @@ def print_table(res):
         w(f"  {name}: {r['path']}  [{r['version']}]\n")
 
 
-def main():
+def main(bench_class=Bench):
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", required=True)
     ap.add_argument("--bundle", required=True)
@@ -520,7 +537,7 @@ def main():
     b = None
     rc = 0
     try:
-        b = Bench(a)
+        b = bench_class(a)
         if a.cleanup_only:
             hide_cgroup2_in_hybrid_layout(a.outer_mntns)
             b.cleanup()

@@ -51,7 +51,9 @@ enum ChildClone {
     /// the parent enters it for the clone and goes straight back. The parent becomes
     /// non-dumpable first, which the child inherits (no /proc/<pid>/exe or mem for the
     /// container's processes to open).
-    static func clone(flags: UInt64, pidNamespace: Int32, describing what: String, child: () -> Never) throws(RuntimeError) -> Int32 {
+    /// `nonDumpable: false` is for an unprivileged parent that must still write the maps of
+    /// the child's new user namespace; the child turns non-dumpable itself once mapped.
+    static func clone(flags: UInt64, pidNamespace: Int32, describing what: String, nonDumpable: Bool = true, child: () -> Never) throws(RuntimeError) -> Int32 {
         var ownPidNamespace: Int32 = -1
         if pidNamespace >= 0 {
             ownPidNamespace = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)
@@ -62,7 +64,7 @@ enum ChildClone {
                 throw RuntimeError(.system, "\(error)")
             }
         }
-        _ = berth_set_dumpable(0)
+        _ = berth_set_dumpable(nonDumpable ? 0 : 1)
         let pid = berth_clone3(flags, -1)
         if pid == 0 { child() }
         let cloneErrno = errno

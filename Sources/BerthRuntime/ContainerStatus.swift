@@ -16,6 +16,16 @@ extension ContainerRecord {
         return .running
     }
 
+    /// The container's processes: those in its cgroups; without cgroups (rootless, where
+    /// they were skipped), those in the init's pid namespace.
+    func processes() -> [Int32] {
+        if !cgroupDirectories.isEmpty { return CgroupManager.processes(inAnyOf: cgroupDirectories) }
+        guard ownPidNamespace, let namespace = FileSystem.readLink("/proc/\(pid)/ns/pid") else { return [pid] }
+        return ((try? FileSystem.listDirectory("/proc")) ?? []).compactMap { Int32($0) }.filter { candidate in
+            FileSystem.readLink("/proc/\(candidate)/ns/pid") == namespace
+        }
+    }
+
     /// Whether a v1 freezer or v2 cgroup.freeze holds the container's cgroup frozen.
     var isFrozen: Bool { CgroupFreezer.isFrozen(cgroupDirectories) }
 

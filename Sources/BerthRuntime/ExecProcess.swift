@@ -16,6 +16,12 @@ struct ExecProcess {
     let trampoline: Int32
     let seccomp: SeccompProfile?
     let preserveFds: Int
+    /// Whether the pid namespace is among `namespaces`: the parent could not enter it for
+    /// the clone (entering one needs CAP_SYS_ADMIN in one's own user namespace too, which
+    /// rootless berth lacks), so this process joins it after the user namespace and forks
+    /// the real exec process inside it, reports its pid and exits (the parent is a child
+    /// subreaper and inherits it).
+    let forkInsidePidNamespace: Bool
 
     func run() -> Never {
         ChildClone.closeInheritedDescriptors(preserveFds: preserveFds, keeping: [channel.descriptor, trampoline] + namespaces.map(\.1))
@@ -37,11 +43,17 @@ struct ExecProcess {
     }
 
     private func prepare() throws -> ProcessLaunch {
-        // The user namespace last: joined first, it would take away the rights over
-        // namespaces that belong to an outer one (a pod's network namespace, say).
-        for (kind, descriptor) in namespaces.sorted(by: { ($0.0 == .user ? 1 : 0) < ($1.0 == .user ? 1 : 0) }) {
-            if berth_setns(descriptor, 0) != 0 { throw SystemError.last("join \(kind.rawValue) namespace", "setns") }
-            close(descriptor)
+        try NamespaceJoining.join(namespaces)
+        for (_, descriptor) in namespaces { close(descriptor) }
+        if forkInsidePidNamespace {
+            let pid = berth_clone3(0, -1)
+            if pid < 0 { throw SystemError.last("fork in the container's pid namespace") }
+            if pid > 0 {
+                try? channel.send(.forked(pid))
+                _exit(0)
+            }
+            // Its parent exits now: dying with it would end the exec at once.
+            _ = berth_set_pdeathsig(0)
         }
         switch try channel.receive() {
         case .go: break

@@ -5,13 +5,13 @@ import BerthSystem
 import CBerth
 
 /// `berth features`: the runtime-spec features document. It lists only what this berth
-/// really does; it grows as capabilities, seccomp, user namespaces and the rest land.
+/// really does.
 public enum Features {
     public static let version = "0.1.0"
 
     public static func document() -> JSONValue {
         var linux = JSONObject()
-        linux["namespaces"] = ["cgroup", "ipc", "mount", "network", "pid", "time", "uts"]
+        linux["namespaces"] = ["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"]
         linux["capabilities"] = .array(CapabilitySets.names.prefix(Int(berth_cap_last()) + 1).map { .string($0) })
         linux["cgroup"] = ["v1": true, "v2": true, "systemd": false, "systemdUser": false, "rdma": true]
         // Whether berth can apply a profile or label here: it can whenever the kernel has
@@ -22,7 +22,7 @@ public enum Features {
             "enabled": true, "actions": .array(SeccompFilter.actions.map { .string($0) }), "operators": .array(SeccompFilter.operators.map { .string($0) }),
         ]
         linux["intelRdt"] = ["enabled": false]
-        linux["mountExtensions"] = ["idmap": ["enabled": false]]
+        linux["mountExtensions"] = ["idmap": ["enabled": true]]
         var object = JSONObject()
         object["ociVersionMin"] = .string(Spec.minimumVersion)
         object["ociVersionMax"] = .string(Spec.maximumVersion)

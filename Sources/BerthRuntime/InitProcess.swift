@@ -27,10 +27,18 @@ struct InitProcess {
     let hasParentHooks: Bool
     /// `linux.seccomp`, checked by the parent (it builds the filter once without loading it).
     let seccomp: SeccompProfile?
+    /// Namespaces the child creates itself after joining a user namespace by path (so that
+    /// the user namespace owns them): CLONE_NEW* flags for unshare.
+    let unshareAfterJoining: Int32
+    /// An unprivileged parent can write the maps only while the child is dumpable: the
+    /// child becomes non-dumpable itself, once mapped.
+    let rootless: Bool
+    /// Idmapped mounts: index in `mounts` -> detached mount tree (see `IDMappedMounts`).
+    let idmappedMounts: [Int: Int32]
 
     /// Runs the setup script; on any error reports it to the parent and exits.
     func run() -> Never {
-        ChildClone.closeInheritedDescriptors(preserveFds: options.preserveFds, keeping: [channel.descriptor, execListener, trampoline] + namespaceDescriptors.map(\.1))
+        ChildClone.closeInheritedDescriptors(preserveFds: options.preserveFds, keeping: [channel.descriptor, execListener, trampoline] + namespaceDescriptors.map(\.1) + Array(idmappedMounts.values))
         // As pid 1 of its pid namespace, the init would ignore every signal it has no
         // handler for; runc's init dies on these, and callers (podman's stop of a created
         // container) expect it. exec resets the handlers.
@@ -108,10 +116,14 @@ struct InitProcess {
     private func setUp() throws(RuntimeError) {
         var progress = CgroupProgress()
 
+        if newNamespaces.contains(.user) {
+            try stage("user namespace") { try becomeRootInUserNamespace() }
+        }
         // Joined namespaces; the pid namespace was joined by the parent before clone.
-        for (kind, descriptor) in namespaceDescriptors where kind != .pid {
-            try stage("join \(kind.rawValue) namespace") {
-                if berth_setns(descriptor, 0) != 0 { throw SystemError.last("setns", kind.rawValue) }
+        try stage("join namespaces") { try NamespaceJoining.join(namespaceDescriptors.filter { $0.0 != .pid }) }
+        if unshareAfterJoining != 0 {
+            try stage("create namespaces in the joined user namespace") {
+                if berth_unshare(unshareAfterJoining) != 0 { throw SystemError.last("unshare", "namespaces") }
             }
         }
         if newNamespaces.contains(.time) {
@@ -128,7 +140,9 @@ struct InitProcess {
             }
         }
 
-        let setup = RootfsSetup(spec: spec, rootfs: rootfs, bundle: bundle, cgroupPaths: cgroupPaths)
+        var setup = RootfsSetup(spec: spec, rootfs: rootfs, bundle: bundle, cgroupPaths: cgroupPaths)
+        setup.inUserNamespace = newNamespaces.contains(.user) || namespaceDescriptors.contains { $0.0 == .user }
+        setup.idmappedMounts = idmappedMounts
         try stage("prepare rootfs") { try setup.prepare() }
         do {
             let root = try RootPath(rootfs)
@@ -197,6 +211,19 @@ struct InitProcess {
         var ok = UInt8(ascii: "k")
         _ = send(connection, &ok, 1, Int32(MSG_NOSIGNAL))
         launch.exec(trampoline: trampoline, preserveFds: options.preserveFds)
+    }
+
+    /// Waits until the parent has written the maps, then takes uid and gid 0 inside (if
+    /// mapped), so that what the setup creates belongs to the container's root.
+    private func becomeRootInUserNamespace() throws {
+        guard case .mapped? = try channel.receive() else {
+            throw SystemError(stage: "sync", errno: EIO, detail: "expected the user namespace maps")
+        }
+        if rootless { _ = berth_set_dumpable(0) }
+        let uidMappings = spec.linux?.uidMappings ?? []
+        let gidMappings = spec.linux?.gidMappings ?? []
+        if UserNamespace.maps(0, in: gidMappings), berth_setresgid(0) != 0 { throw SystemError.last("setgid", "0 in the user namespace") }
+        if UserNamespace.maps(0, in: uidMappings), berth_setresuid(0) != 0 { throw SystemError.last("setuid", "0 in the user namespace") }
     }
 
     private func setUpTimeNamespace() throws(SystemError) {

@@ -67,7 +67,10 @@ struct ProcessSetup {
         }
         let user = process.user
         var groups = (user.additionalGids ?? []).map { gid_t($0) }
-        if setgroups(groups.count, &groups) != 0 {
+        // Where setgroups is denied (a user namespace an unprivileged user made), an empty
+        // list is simply not set, as runc does.
+        let setgroupsDenied = (try? FileSystem.readText("/proc/self/setgroups"))?.hasPrefix("deny") == true
+        if !(groups.isEmpty && setgroupsDenied), setgroups(groups.count, &groups) != 0 {
             throw SystemError.last("setgroups", groups.map(String.init).joined(separator: ","), detail: errno == EPERM ? "setgroups is denied in this user namespace (/proc/self/setgroups)" : nil)
         }
         if berth_setresgid(user.gid) != 0 { throw SystemError.last("setgid", String(user.gid), detail: errno == EINVAL ? "gid \(user.gid) is not mapped in the container's user namespace" : nil) }
@@ -78,10 +81,11 @@ struct ProcessSetup {
                 throw SystemError.last("set capabilities", "effective, permitted, inheritable")
             }
             _ = berth_cap_ambient_clear_all()
+            // An ambient capability that is not also permitted and inheritable cannot be
+            // raised; runc goes on without it (`runc spec` itself lists such ones), so berth
+            // does too, rather than refuse configs that work elsewhere.
             for capability in 0..<64 where capabilities.ambient & (1 << UInt64(capability)) != 0 {
-                if berth_cap_ambient_raise(Int32(capability)) != 0 {
-                    throw SystemError.last("raise ambient capability", CapabilitySets.names[capability], detail: "an ambient capability must also be permitted and inheritable")
-                }
+                _ = berth_cap_ambient_raise(Int32(capability))
             }
         }
         umask(mode_t(user.umask ?? 0o022))

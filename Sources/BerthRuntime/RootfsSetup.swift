@@ -13,6 +13,13 @@ struct RootfsSetup {
     let rootfs: String
     let bundle: String
     let cgroupPaths: CgroupPaths
+    /// Inside a user namespace the init may not mknod, and may mount sysfs only with a
+    /// network namespace of its own: devices are bound from the host, /sys falls back to a
+    /// recursive bind (as runc does).
+    var inUserNamespace = false
+    /// Idmapped mounts by index in `mounts`: detached mount trees the parent made, with
+    /// their maps set, to attach in place of the bind.
+    var idmappedMounts: [Int: Int32] = [:]
 
     /// Whether /dev is a fresh filesystem berth populates (not a bind of the host's /dev).
     var populatesDev: Bool {
@@ -48,14 +55,14 @@ struct RootfsSetup {
         for (index, mount) in (spec.mounts ?? []).enumerated() {
             do {
                 if mount.type == "cgroup" { try beforeCgroupMount() }
-                try mountOne(mount, root: root)
+                try mountOne(mount, index: index, root: root)
             } catch {
                 throw SystemError(stage: "mounts[\(index)] \(mount.destination)", subject: nil, errno: error.errno, detail: error.description)
             }
         }
     }
 
-    func mountOne(_ mount: Spec.Mount, root: borrowing RootPath) throws(SystemError) {
+    func mountOne(_ mount: Spec.Mount, index: Int, root: borrowing RootPath) throws(SystemError) {
         var options = MountOptions.parse(mount.options ?? [])
         let type = mount.type ?? (options.isBind ? "bind" : "")
         if type == "bind" && !options.isBind { options.flags |= UInt(MS_BIND) }
@@ -73,7 +80,11 @@ struct RootfsSetup {
             let kind: RootPath.Kind = (info.st_mode & S_IFMT) == S_IFDIR ? .directory : .file
             let target = try root.openCreating(destination, kind: kind)
             defer { close(target) }
-            try Mount.mount(source: source, target: RootPath.procPath(of: target), type: nil, flags: options.flags & (UInt(MS_BIND) | UInt(MS_REC)), data: nil, display: destination)
+            if let tree = idmappedMounts[index] {
+                try IDMappedMounts.attach(tree: tree, onto: target, display: destination)
+            } else {
+                try Mount.mount(source: source, target: RootPath.procPath(of: target), type: nil, flags: options.flags & (UInt(MS_BIND) | UInt(MS_REC)), data: nil, display: destination)
+            }
             // Flags on a bind take a remount of the new mount; re-resolve so the descriptor
             // is the mount's root, not the directory under it.
             let remountFlags = options.flags & ~(UInt(MS_BIND) | UInt(MS_REC) | UInt(MS_REMOUNT))
@@ -95,7 +106,22 @@ struct RootfsSetup {
                     throw SystemError(stage: "mount \(type)", subject: destination, errno: ELOOP, detail: "destination resolves to \(actual); \(type) must be mounted on a real directory, not through a symlink")
                 }
             }
-            try Mount.mount(source: mount.source ?? type, target: RootPath.procPath(of: target), type: type, flags: options.flags & ~UInt(MS_REMOUNT), data: options.dataString, display: destination)
+            do {
+                var data = options.dataString
+                // linux.mountLabel, where SELinux is on: the label of the filesystems berth makes.
+                if ["tmpfs", "devpts", "mqueue"].contains(type), let context = SecurityModules.mountContext(spec.linux?.mountLabel) {
+                    data = data.isEmpty ? context : "\(data),\(context)"
+                }
+                try Mount.mount(source: mount.source ?? type, target: RootPath.procPath(of: target), type: type, flags: options.flags & ~UInt(MS_REMOUNT), data: data, display: destination)
+            } catch where type == "sysfs" && inUserNamespace && error.errno == EPERM {
+                // The network namespace belongs to an outer user namespace.
+                try Mount.mount(source: "/sys", target: RootPath.procPath(of: target), type: nil, flags: UInt(MS_BIND) | UInt(MS_REC), data: nil, display: "\(destination) (bind of /sys)")
+                let mounted = try reopenMounted(destination, sameAs: target, root: root)
+                defer { close(mounted) }
+                let path = RootPath.procPath(of: mounted)
+                let flags = options.flags & (UInt(MS_RDONLY) | UInt(MS_NOSUID) | UInt(MS_NODEV) | UInt(MS_NOEXEC))
+                try Mount.mount(source: nil, target: path, type: nil, flags: UInt(MS_REMOUNT) | UInt(MS_BIND) | flags | Mount.lockedFlags(of: path), data: nil, display: "\(destination) (bind of /sys)")
+            }
         }
         if !options.propagation.isEmpty || options.recursiveSet != 0 || options.recursiveClear != 0 {
             let mounted = try root.open(destination)
@@ -203,6 +229,7 @@ struct RootfsSetup {
         }
         let permissions = mode_t(device.fileMode ?? 0o666) & 0o7777
         _ = unlinkat(parent, name, 0)
+        if inUserNamespace { return try bindDevice(device, parent: parent, name: name) }
         let number = berth_makedev(UInt32(device.major ?? 0), UInt32(device.minor ?? 0))
         if mknodat(parent, name, typeBits | permissions, number) != 0 {
             throw SystemError.last("mknod", device.path)
@@ -212,6 +239,19 @@ struct RootfsSetup {
         if fchownat(parent, name, device.uid ?? 0, device.gid ?? 0, Int32(AT_SYMLINK_NOFOLLOW)) != 0 {
             throw SystemError.last("chown", device.path)
         }
+    }
+
+    /// In a user namespace: an empty file bound over by the host's node at the same path
+    /// (the kernel refuses mknod there).
+    private func bindDevice(_ device: Spec.Device, parent: Int32, name: String) throws(SystemError) {
+        let placeholder = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0o000)
+        if placeholder < 0 { throw SystemError.last("create device placeholder", device.path) }
+        defer { close(placeholder) }
+        var info = stat()
+        guard stat(device.path, &info) == 0 else {
+            throw SystemError.last("stat host device", device.path, detail: "in a user namespace devices are bound from the host's node at the same path")
+        }
+        try Mount.mount(source: device.path, target: RootPath.procPath(of: placeholder), type: nil, flags: UInt(MS_BIND), data: nil, display: "\(device.path) (device bind)")
     }
 
     /// Step 4: make the rootfs "/", and detach the old root so nothing of the host stays

@@ -135,11 +135,24 @@ struct ContainerSetup {
         // Cgroup paths are resolved now (a bad cgroupsPath fails before anything exists);
         // the directories are made after the clone, while the child builds the rootfs.
         let layout: CgroupLayout
-        let paths: CgroupPaths
+        var paths: CgroupPaths
+        var skipCgroups = false
         do {
             layout = try CgroupLayout.current()
             let own = CgroupPaths.parseProcCgroup(try FileSystem.readText("/proc/self/cgroup"))
             paths = try CgroupPaths.resolve(cgroupsPath: spec.linux?.cgroupsPath, containerID: id, layout: layout, ownCgroups: own)
+            // Rootless: cgroups the user cannot write are skipped, and the container stays
+            // in berth's own (which its cgroup mount then shows), as runc does.
+            if runtime.rootless, let unwritable = paths.directories.map(\.directory).first(where: { !Self.canCreate($0) }) {
+                if let resources = spec.linux?.resources, resources.hasLimits {
+                    throw RuntimeError(.invalidConfig, "rootless: linux.resources asks for limits, but the cgroup \(unwritable) cannot be created by uid \(geteuid()); remove the limits or delegate a writable cgroup (linux.cgroupsPath)")
+                }
+                logger.warning("rootless: cannot create cgroup \(unwritable) as uid \(geteuid()); the container stays in berth's own cgroups, without limits")
+                paths = CgroupPaths(directories: layout.hierarchies.map { ($0, $0.directory(for: own[$0.procKey] ?? "/")) })
+                skipCgroups = true
+            }
+        } catch let error as RuntimeError {
+            throw error
         } catch {
             throw RuntimeError(.system, "cgroups: \(error)")
         }
@@ -175,19 +188,41 @@ struct ContainerSetup {
             case .mount: flags |= berth_clone_newns
             case .ipc: flags |= berth_clone_newipc
             case .uts: flags |= berth_clone_newuts
-            case .user, .cgroup, .time: break  // cgroup and time: unshared by the child
+            case .user: flags |= berth_clone_newuser
+            case .cgroup, .time: break  // cgroup and time: unshared by the child
             }
+        }
+        // A user namespace joined by path must own the new namespaces: the child joins it,
+        // then creates them (a new pid namespace is refused with it, see Spec.validate).
+        var unshareAfterJoining: Int32 = 0
+        if joined.contains(where: { $0.0 == .user }) {
+            unshareAfterJoining = Int32(truncatingIfNeeded: flags & ~berth_clone_newpid)
+            flags &= berth_clone_newpid
+        }
+        let uidMappings = spec.linux?.uidMappings ?? []
+        let gidMappings = spec.linux?.gidMappings ?? []
+        if runtime.rootless && newNamespaces.contains(.user) {
+            try UserNamespace.validateRootless(uid: uidMappings, gid: gidMappings)
+        }
+        if runtime.rootless && !newNamespaces.contains(.user) && !joined.contains(where: { $0.0 == .user }) {
+            throw RuntimeError(.invalidConfig, "rootless: berth runs as uid \(geteuid()) and needs a user namespace in linux.namespaces (with uidMappings/gidMappings mapping your uid to root); `berth spec --rootless` writes one")
         }
 
         try ProcessAttributes.validate(spec)
         let hasParentHooks = !(spec.hooks?.prestart ?? []).isEmpty || !(spec.hooks?.createRuntime ?? []).isEmpty
         let seccomp = try Self.seccompProfile(of: spec, source: "\(bundle)/config.json")
+        var idmappedMounts: [Int: Int32] = [:]
+        for (index, request) in try IDMappedMounts.requests(spec, bundle: bundle, rootless: runtime.rootless) {
+            let member = "mounts[\(index)] \(spec.mounts![index].destination)"
+            idmappedMounts[index] = try descriptors.take(try IDMappedMounts.detachedTree(source: request.source, request: request, member: member), "open", member)
+        }
         let initProcess = InitProcess(
             spec: spec, id: id, bundle: bundle, rootfs: rootfs, channel: SyncChannel(descriptor: childEnd), execListener: execListener,
             trampoline: trampoline, namespaceDescriptors: joined, newNamespaces: newNamespaces, cgroupPaths: paths, options: options,
-            hasParentHooks: hasParentHooks, seccomp: seccomp)
+            hasParentHooks: hasParentHooks, seccomp: seccomp, unshareAfterJoining: unshareAfterJoining, rootless: runtime.rootless,
+            idmappedMounts: idmappedMounts)
 
-        let pid = try ChildClone.clone(flags: flags, pidNamespace: joined.first(where: { $0.0 == .pid })?.1 ?? -1, describing: "namespaces \(newNamespaces.map(\.rawValue).sorted())") {
+        let pid = try ChildClone.clone(flags: flags, pidNamespace: joined.first(where: { $0.0 == .pid })?.1 ?? -1, describing: "namespaces \(newNamespaces.map(\.rawValue).sorted())", nonDumpable: !(runtime.rootless && newNamespaces.contains(.user))) {
             initProcess.run()
         }
         descriptors.close(childEnd)
@@ -196,8 +231,14 @@ struct ContainerSetup {
         hooksMayHaveRun = hasParentHooks || !(spec.hooks?.createContainer ?? []).isEmpty
         defer { descriptors.close(parentEnd) }
         logger.debug("init process cloned", metadata: ["pid": "\(pid)"])
+        if newNamespaces.contains(.user) {
+            try UserNamespace.writeMappings(pid: pid, uid: uidMappings, gid: gidMappings, denySetgroups: runtime.rootless)
+            try channel.send(.mapped)
+        }
 
-        do {
+        if skipCgroups {
+            try? channel.send(.cgroupsCreated)
+        } else { do {
             defer { cgroups = manager }
             try manager.create()
             manager.enableControllers()
@@ -211,7 +252,7 @@ struct ContainerSetup {
             try manager.join(pid: pid)
         } catch {
             throw RuntimeError(.system, "\(error)")
-        }
+        } }
         do {
             try channel.send(.go)
         } catch {
@@ -254,7 +295,7 @@ struct ContainerSetup {
                 }
                 let record = ContainerRecord(
                     id: id, pid: pid, startTime: status.startTime, bundle: bundle, rootfs: rootfs, created: created, ociVersion: spec.ociVersion,
-                    annotations: spec.annotations, cgroupDirectories: manager.directories, cgroupCreated: manager.created,
+                    annotations: spec.annotations, cgroupDirectories: skipCgroups ? [] : manager.directories, cgroupCreated: manager.created,
                     ownPidNamespace: newNamespaces.contains(.pid), poststart: spec.hooks?.poststart, poststop: spec.hooks?.poststop)
                 try store.saveConfig(id, configBytes)
                 try store.save(record)
@@ -274,6 +315,16 @@ struct ContainerSetup {
                 throw RuntimeError(.system, "sync: unexpected message from init")
             }
         }
+    }
+
+    /// Whether this user could make `directory`: its deepest existing ancestor is writable.
+    static func canCreate(_ directory: String) -> Bool {
+        var path = directory
+        while !path.isEmpty && !FileSystem.exists(path) {
+            path = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+        }
+        if path == directory { return access("\(directory)/cgroup.procs", W_OK) == 0 }
+        return access(path.isEmpty ? "/" : path, W_OK) == 0
     }
 
     /// `linux.seccomp`, decoded and built once without loading it, so that a bad profile

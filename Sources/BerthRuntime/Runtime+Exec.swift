@@ -105,10 +105,30 @@ struct ExecSetup {
         let parentEnd = try descriptors.take(parentChannel.descriptor, "move", "sync socket")
         let childEnd = try descriptors.take(childChannel.descriptor, "move", "sync socket")
         let channel = SyncChannel(descriptor: parentEnd)
-        let child = ExecProcess(spec: spec, channel: SyncChannel(descriptor: childEnd), namespaces: namespaces, trampoline: trampoline, seccomp: seccomp, preserveFds: request.preserveFds)
+        // Entering a pid namespace takes CAP_SYS_ADMIN in one's own user namespace as well
+        // as in the namespace's: rootless, the child joins it after the user namespace.
+        let forkInside = runtime.rootless && pidNamespace >= 0
+        if forkInside {
+            namespaces.append((.pid, pidNamespace))
+            pidNamespace = -1
+            if berth_set_child_subreaper() != 0 { throw RuntimeError(.system, "\(SystemError.last("become a child subreaper"))") }
+        }
+        let child = ExecProcess(
+            spec: spec, channel: SyncChannel(descriptor: childEnd), namespaces: namespaces, trampoline: trampoline, seccomp: seccomp,
+            preserveFds: request.preserveFds, forkInsidePidNamespace: forkInside)
 
-        let pid = try ChildClone.clone(flags: 0, pidNamespace: pidNamespace, describing: "exec process") { child.run() }
+        var pid = try ChildClone.clone(flags: 0, pidNamespace: pidNamespace, describing: "exec process") { child.run() }
         descriptors.close(childEnd)
+        if forkInside {
+            let intermediate = pid
+            let message = try? channel.receive()
+            _ = ProcessWaiting.reap(child: intermediate)
+            guard case .forked(let inside)? = message else {
+                if case .failed(let text)? = message { throw RuntimeError(.system, "exec failed: unable to start container process: \(text)") }
+                throw RuntimeError(.system, "exec process exited while joining the container's namespaces")
+            }
+            pid = inside
+        }
         logger.debug("exec process cloned", metadata: ["pid": "\(pid)"])
 
         var terminal: Int32?

@@ -24,7 +24,7 @@ extension Runtime {
     /// first).
     func signalAll(_ record: ContainerRecord, signal: Int32) {
         try? ProcessWaiting.signal(pid: record.pid, startTime: record.startTime, signal: signal)
-        for pid in CgroupManager.processes(inAnyOf: record.cgroupDirectories) where pid != record.pid {
+        for pid in record.processes() where pid != record.pid {
             _ = Glibc.kill(pid, signal)
         }
     }

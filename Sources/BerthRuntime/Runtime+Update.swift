@@ -56,7 +56,7 @@ extension Runtime {
         try ContainerID.validate(id)
         let record = try store.load(id)
         if record.status(store: store) == .stopped { return [] }
-        return CgroupManager.processes(inAnyOf: record.cgroupDirectories).sorted()
+        return record.processes().sorted()
     }
 
     func cgroupManager(for record: ContainerRecord) throws(RuntimeError) -> CgroupManager {

@@ -19,10 +19,22 @@ public struct CreateOptions: Sendable {
 public struct Runtime: Sendable {
     public let store: StateStore
     public let logger: Logger
+    /// berth runs without privileges (`--rootless`, or auto-detected from the uid): user
+    /// namespaces map only the user's own ids, cgroups it cannot write are skipped.
+    public let rootless: Bool
 
-    public init(root: String, logger: Logger) {
+    public init(root: String, logger: Logger, rootless: Bool = false) {
         self.store = StateStore(root: root)
         self.logger = logger
+        self.rootless = rootless
+    }
+
+    /// The default state root: /run/berth for root, `$XDG_RUNTIME_DIR/berth` for a
+    /// rootless user (or /tmp/berth-<uid> without it), as runc does.
+    public static func defaultRoot(rootless: Bool, environment: [String: String]) -> String {
+        guard rootless else { return "/run/berth" }
+        if let runtimeDirectory = environment["XDG_RUNTIME_DIR"], !runtimeDirectory.isEmpty { return "\(runtimeDirectory)/berth" }
+        return "/tmp/berth-\(geteuid())"
     }
 
     func logger(for id: String) -> Logger {

@@ -6,7 +6,10 @@ import Glibc
 /// SOCK_SEQPACKET socketpair. The exchange reads as a script:
 ///
 ///     parent                          child (init)
-///     clone  ───────────────────────▶ namespaces, mounts (up to the first cgroup mount)
+///     clone  ───────────────────────▶ (with a new user namespace: waits for mapped)
+///     writes uid_map, gid_map
+///     mapped ───────────────────────▶ becomes root in it; namespaces, mounts (up to the
+///                                     first cgroup mount)
 ///     creates cgroup directories
 ///     cgroupsCreated ───────────────▶ the cgroup mounts, devices, pivot_root...
 ///     moves the child into them
@@ -27,6 +30,11 @@ public enum SyncMessage: Equatable, Sendable {
     case failed(String)
     /// The master of the container's pty, passed with SCM_RIGHTS.
     case terminal(Int32)
+    /// The parent has written the new user namespace's uid and gid maps.
+    case mapped
+    /// The pid of the process forked inside the container's pid namespace (exec without
+    /// the rights to enter that namespace from outside, see `ExecProcess`).
+    case forked(Int32)
 
     var encoded: [UInt8] {
         switch self {
@@ -38,6 +46,8 @@ public enum SyncMessage: Equatable, Sendable {
         case .failed(let text): [6] + Array(text.utf8)
         case .cgroupsCreated: [7]
         case .terminal: [8]
+        case .mapped: [9]
+        case .forked(let pid): [10] + Array(String(pid).utf8)
         }
     }
 
@@ -55,6 +65,10 @@ public enum SyncMessage: Equatable, Sendable {
         case 8:
             guard descriptor >= 0 else { return nil }
             self = .terminal(descriptor)
+        case 9: self = .mapped
+        case 10:
+            guard let pid = Int32(text) else { return nil }
+            self = .forked(pid)
         default: return nil
         }
     }

@@ -13,6 +13,13 @@ public struct LinuxResources: Decodable, Sendable, Equatable {
 
     public init() {}
 
+    /// Whether anything but the device list is asked for (devices are a cgroup matter too,
+    /// but a rootless container without cgroups cannot reach host devices anyway).
+    public var hasLimits: Bool {
+        memory != nil || cpu != nil || pids != nil || blockIO != nil || !(hugepageLimits ?? []).isEmpty || network != nil
+            || !(rdma ?? [:]).isEmpty || !(unified ?? [:]).isEmpty
+    }
+
     public struct DeviceRule: Decodable, Sendable, Equatable {
         public var allow: Bool
         public var type: String?

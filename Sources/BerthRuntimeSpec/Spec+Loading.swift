@@ -56,15 +56,13 @@ extension Spec {
             guard seen.insert(namespace.type).inserted else {
                 throw SpecError("\(source): linux.namespaces: \"\(namespace.type)\" is listed twice")
             }
-            if namespace.type == "user" {
-                throw SpecError("\(source): linux.namespaces: user namespaces are not supported by this berth yet")
-            }
             if namespace.type == "mount", !(namespace.path ?? "").isEmpty {
                 // The rootfs is built inside the mount namespace: joining an existing one
                 // (the host's, say) would rebuild and pivot that namespace's root.
                 throw SpecError("\(source): linux.namespaces: a mount namespace cannot be joined by path; berth builds the rootfs in a new one")
             }
         }
+        try validateUserNamespace(source: source)
         if (hostname ?? "").isEmpty == false, !seen.contains("uts") {
             throw SpecError("\(source): hostname is set but there is no uts namespace; add {\"type\": \"uts\"} to linux.namespaces")
         }
@@ -84,6 +82,39 @@ extension Spec {
             let components = device.path.split(separator: "/")
             guard device.path.hasPrefix("/dev/"), components.count >= 2, !components.contains(".."), !components.contains(".") else {
                 throw SpecError("\(source): linux.devices \(device.path): path must be under /dev")
+            }
+        }
+    }
+
+    /// runc's rules for `linux.uidMappings`/`gidMappings`: a new user namespace needs both,
+    /// one joined by path takes none, and there are none without a user namespace.
+    func validateUserNamespace(source: String) throws(SpecError) {
+        let user = linux?.namespaces?.first { $0.type == "user" }
+        let hasMappings = !(linux?.uidMappings ?? []).isEmpty || !(linux?.gidMappings ?? []).isEmpty
+        guard let user else {
+            if hasMappings {
+                throw SpecError("\(source): linux.uidMappings/gidMappings are set but there is no user namespace; add {\"type\": \"user\"} to linux.namespaces")
+            }
+            return
+        }
+        if let path = user.path, !path.isEmpty {
+            if hasMappings {
+                throw SpecError("\(source): linux.namespaces: the user namespace is joined by path (\(path)), so linux.uidMappings/gidMappings must be empty")
+            }
+            if linux?.namespaces?.contains(where: { $0.type == "pid" && ($0.path ?? "").isEmpty }) == true {
+                throw SpecError("\(source): linux.namespaces: a new pid namespace inside a user namespace joined by path is not supported; join the pid namespace by path too")
+            }
+            return
+        }
+        for (member, list) in [("uidMappings", linux?.uidMappings ?? []), ("gidMappings", linux?.gidMappings ?? [])] {
+            if list.isEmpty {
+                throw SpecError("\(source): linux.\(member) must not be empty with a new user namespace (map at least the container's root)")
+            }
+            if list.count > 340 {
+                throw SpecError("\(source): linux.\(member) has \(list.count) entries; the kernel takes at most 340")
+            }
+            for (index, mapping) in list.enumerated() where mapping.size == 0 {
+                throw SpecError("\(source): linux.\(member)[\(index)].size must be greater than zero")
             }
         }
     }

@@ -127,6 +127,14 @@ public enum FileSystem {
         }
     }
 
+    /// Where the symbolic link at `path` points, or nil.
+    public static func readLink(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink(path, &buffer, buffer.count - 1)
+        guard count > 0 else { return nil }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// The names in a directory, without "." and "..".
     public static func listDirectory(_ path: String) throws(SystemError) -> [String] {
         guard let directory = opendir(path) else { throw SystemError.last("opendir", path) }

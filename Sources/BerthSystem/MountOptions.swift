@@ -16,6 +16,12 @@ public struct MountOptions: Sendable, Equatable {
     public var recursiveClear: UInt64 = 0
     /// Filesystem-specific options (`size=64m`, `mode=755`, `newinstance`), comma-joined.
     public var data: [String] = []
+    /// `idmap` (this mount) or `ridmap` (and every mount below it): an idmapped mount.
+    public var idmap: IDMapOption?
+
+    public enum IDMapOption: Sendable, Equatable {
+        case single, recursive
+    }
 
     public init() {}
 
@@ -91,7 +97,7 @@ public struct MountOptions: Sendable, Equatable {
 
     /// Every option name berth understands, for `berth features`.
     public static var knownOptions: [String] {
-        (Array(flagTable.keys) + Array(propagationTable.keys) + Array(recursiveTable.keys)).sorted()
+        (Array(flagTable.keys) + Array(propagationTable.keys) + Array(recursiveTable.keys) + ["idmap", "ridmap"]).sorted()
     }
 
     /// Splits OCI mount options. Unknown names go to the data string, as runc does, and the
@@ -117,6 +123,8 @@ public struct MountOptions: Sendable, Equatable {
                     result.recursiveSet |= entry.attribute
                     result.recursiveClear &= ~entry.attribute
                 }
+            } else if option == "idmap" || option == "ridmap" {
+                result.idmap = option == "idmap" ? .single : .recursive
             } else if !option.isEmpty {
                 // runc's `tmpcopyup` is not supported: it reaches the kernel and fails
                 // loudly rather than being ignored.

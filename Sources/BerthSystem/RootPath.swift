@@ -94,10 +94,7 @@ public struct RootPath: ~Copyable {
     /// The host path a descriptor from this root refers to right now (for messages and
     /// for checks such as "is this a symlink"), read from /proc/self/fd.
     public static func currentPath(of fd: Int32) -> String? {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let count = readlink("/proc/self/fd/\(fd)", &buffer, buffer.count - 1)
-        guard count > 0 else { return nil }
-        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        FileSystem.readLink("/proc/self/fd/\(fd)")
     }
 
     /// The magic-link path through which a mount can target `fd`.

@@ -125,6 +125,36 @@ int berth_mount_setattr(int dirfd, const char *path, unsigned int flags, uint64_
     return (int)syscall(SYS_mount_setattr, dirfd, path, flags, &attr, sizeof(attr));
 }
 
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef OPEN_TREE_CLOEXEC
+#define OPEN_TREE_CLOEXEC O_CLOEXEC
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+#ifndef MOVE_MOUNT_T_EMPTY_PATH
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#endif
+
+int berth_open_tree_clone(const char *path, int recursive) {
+    unsigned int flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
+    return (int)syscall(SYS_open_tree, AT_FDCWD, path, flags);
+}
+
+int berth_mount_set_idmap(int tree_fd, int userns_fd, int recursive) {
+    struct mount_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.attr_set = MOUNT_ATTR_IDMAP;
+    attr.userns_fd = (uint64_t)userns_fd;
+    return (int)syscall(SYS_mount_setattr, tree_fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr));
+}
+
+int berth_move_mount_onto(int tree_fd, int target_fd) {
+    return (int)syscall(SYS_move_mount, tree_fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+}
+
 int berth_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 
 int berth_pidfd_send_signal(int pidfd, int sig) {
@@ -144,6 +174,7 @@ int berth_execveat(int fd, char *const argv[], char *const envp[]) {
 }
 
 int berth_set_dumpable(int value) { return prctl(PR_SET_DUMPABLE, value, 0, 0, 0); }
+int berth_set_child_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
 int berth_set_pdeathsig(int sig) { return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0); }
 int berth_set_no_new_privs(void) { return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); }
 int berth_set_name(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }

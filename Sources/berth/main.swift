@@ -19,7 +19,8 @@ let usage = """
 
     usage: berth [global flags] COMMAND [flags] [arguments]
 
-    global flags: --root DIR (default /run/berth), --log FILE, --log-format text|json, --debug, --systemd-cgroup
+    global flags: --root DIR (default /run/berth; $XDG_RUNTIME_DIR/berth rootless), --log FILE, --log-format text|json,
+      --debug, --systemd-cgroup, --rootless true|false|auto (default auto: rootless when not run as root)
 
     commands:
     \(Commands.all.map { "  " + $0.usage }.joined(separator: "\n"))
@@ -123,7 +124,16 @@ func main() -> Int32 {
         return 1
     }
     let logger = Logger(label: "berth")
-    let runtime = Runtime(root: global.value("root") ?? "/run/berth", logger: logger)
+    let rootless: Bool
+    switch global.value("rootless") ?? "auto" {
+    case "true": rootless = true
+    case "false": rootless = false
+    case "auto": rootless = geteuid() != 0
+    case let other:
+        emitError("invalid --rootless value \"\(other)\" (true, false or auto)", destination: destination)
+        return 1
+    }
+    let runtime = Runtime(root: global.value("root") ?? Runtime.defaultRoot(rootless: rootless, environment: environmentVariables()), logger: logger, rootless: rootless)
     do {
         return try command.action(Context(runtime: runtime, global: global), arguments)
     } catch {
@@ -135,6 +145,18 @@ func main() -> Int32 {
         emitError(command.errorPrefix.map { "\($0): \(message)" } ?? message, destination: destination)
         return 1
     }
+}
+
+/// The process environment as a dictionary (no Foundation here).
+func environmentVariables() -> [String: String] {
+    var result: [String: String] = [:]
+    var pointer = environ
+    while let entry = pointer.pointee {
+        let text = String(cString: entry)
+        if let equals = text.firstIndex(of: "=") { result[String(text[..<equals])] = String(text[text.index(after: equals)...]) }
+        pointer += 1
+    }
+    return result
 }
 
 exit(main())

@@ -35,6 +35,22 @@ struct CapabilityTests {
         let report = try ProbeReport(output.stdout)
         #expect(report.int("uid") == 1000)
         #expect(report["capEff"] as? String == "0000000000000400")
+        #expect(report["capAmb"] as? String == "0000000000000400")
+    }
+
+    @Test("an ambient capability that is not inheritable is left out, as runc does (runc spec's default lists such)")
+    func ambientWithoutInheritable() throws {
+        let sandbox = try Sandbox()
+        let id = sandbox.newID("ambient")
+        let net = ["CAP_NET_BIND_SERVICE"]
+        try sandbox.writeConfig(id: id, args: ["/bin/probe"]) { config in
+            set(&config, ["process", "capabilities"], ["bounding": net, "effective": net, "permitted": net, "ambient": net])
+        }
+        let output = try sandbox.berth(["run", "-b", sandbox.bundle, id])
+        #expect(output.status == 0, "\(output.stderr)")
+        let report = try ProbeReport(output.stdout)
+        #expect(report["capEff"] as? String == "0000000000000400")
+        #expect(report["capAmb"] as? String == "0000000000000000")
     }
 
     @Test("without process.capabilities nothing is dropped; an unknown name is refused before anything is made")

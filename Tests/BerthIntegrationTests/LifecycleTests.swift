@@ -312,7 +312,10 @@ struct LifecycleTests {
         #expect(object?["ociVersionMin"] as? String == "1.0.0")
         #expect((object?["hooks"] as? [String])?.count == 6)
         let linux = object?["linux"] as? [String: Any]
-        #expect((linux?["namespaces"] as? [String])?.contains("user") == false)
+        #expect((linux?["namespaces"] as? [String])?.contains("user") == true)
+        #expect(((linux?["mountExtensions"] as? [String: Any])?["idmap"] as? [String: Bool])?["enabled"] == true)
+        #expect((linux?["apparmor"] as? [String: Bool])?["enabled"] == SecurityModuleTests.appArmorEnabled)
+        #expect((linux?["selinux"] as? [String: Bool])?["enabled"] == FileManager.default.fileExists(atPath: "/sys/fs/selinux/enforce"))
         #expect((object?["mountOptions"] as? [String])?.contains("rbind") == true)
     }
 

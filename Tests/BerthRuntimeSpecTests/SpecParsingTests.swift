@@ -133,7 +133,7 @@ struct SpecAcceptanceTests {
         #expect(refusal(minimalConfig { $0["hostname"] = "" }) == nil)
     }
 
-    @Test("every namespace type but user is accepted", arguments: ["pid", "network", "mount", "ipc", "uts", "cgroup", "time"])
+    @Test("every namespace type but user (which needs mappings) is accepted alone", arguments: ["pid", "network", "mount", "ipc", "uts", "cgroup", "time"])
     func namespaceTypes(type: String) {
         #expect(refusal(minimalConfig { $0["linux"] = ["namespaces": [["type": .string(type)]]] }) == nil)
     }
@@ -189,17 +189,28 @@ struct SpecRefusalTests {
         #expect(message.contains("root.path"))
     }
 
-    @Test("a user namespace is refused as not supported yet")
-    func userNamespace() throws {
+    @Test("a new user namespace needs uidMappings and gidMappings")
+    func userNamespaceWithoutMappings() throws {
         let message = try #require(refusal(minimalConfig { $0["linux"] = ["namespaces": [["type": "user"]]] }))
-        #expect(message.contains("user"))
-        #expect(message.contains("not supported") && message.hasSuffix("yet"))
+        #expect(message.contains("linux.uidMappings must not be empty"), "\(message)")
     }
 
-    @Test("the rootless default spec is refused because it asks for a user namespace")
+    @Test("mappings without a user namespace, with a joined one, or of size zero are refused")
+    func mappingRules() throws {
+        let mapping: JSONValue = [["containerID": 0, "hostID": 100000, "size": 0]]
+        let zero = try #require(refusal(minimalConfig { $0["linux"] = ["namespaces": [["type": "user"]], "uidMappings": mapping, "gidMappings": mapping] }))
+        #expect(zero.contains("linux.uidMappings[0].size"), "\(zero)")
+        let good: JSONValue = [["containerID": 0, "hostID": 100000, "size": 65536]]
+        let without = try #require(refusal(minimalConfig { $0["linux"] = ["uidMappings": good, "gidMappings": good] }))
+        #expect(without.contains("no user namespace"), "\(without)")
+        let joined = try #require(refusal(minimalConfig { $0["linux"] = ["namespaces": [["type": "user", "path": "/proc/1/ns/user"]], "uidMappings": good, "gidMappings": good] }))
+        #expect(joined.contains("joined by path"), "\(joined)")
+        #expect(refusal(minimalConfig { $0["linux"] = ["namespaces": [["type": "user"]], "uidMappings": good, "gidMappings": good] }) == nil)
+    }
+
+    @Test("the rootless default spec is accepted")
     func rootlessDefaultSpec() throws {
-        let message = try #require(refusal(Array(DefaultSpec.make(rootless: true, uid: 1000, gid: 1000).serialized().utf8)))
-        #expect(message.contains("not supported") && message.hasSuffix("yet"))
+        #expect(refusal(Array(DefaultSpec.make(rootless: true, uid: 1000, gid: 1000).serialized().utf8)) == nil)
     }
 
     @Test("a namespace listed twice is refused")

@@ -54,6 +54,16 @@ int berth_pivot_root(const char *new_root, const char *put_old);
 int berth_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
 int berth_mount_setattr(int dirfd, const char *path, unsigned int flags, uint64_t attr_set,
                         uint64_t attr_clr, uint64_t propagation);
+/*
+ * Idmapped mounts: a detached copy of the mount tree at `path` (open_tree with
+ * OPEN_TREE_CLONE, recursive when asked), given the id mapping of the user namespace
+ * `userns_fd` (mount_setattr MOUNT_ATTR_IDMAP), later attached onto the directory or file
+ * `target_fd` (move_mount, both by descriptor).
+ */
+int berth_open_tree_clone(const char *path, int recursive);
+int berth_mount_set_idmap(int tree_fd, int userns_fd, int recursive);
+int berth_move_mount_onto(int tree_fd, int target_fd);
+
 int berth_pidfd_open(pid_t pid);
 int berth_pidfd_send_signal(int pidfd, int sig);
 int berth_close_range_cloexec(unsigned int first);
@@ -68,6 +78,7 @@ int berth_setresgid(gid_t gid);
 int berth_pipe2_cloexec(int fds[2]);
 
 int berth_set_dumpable(int value);
+int berth_set_child_subreaper(void);
 int berth_set_pdeathsig(int sig);
 int berth_set_no_new_privs(void);
 int berth_set_name(const char *name);
