@@ -62,7 +62,7 @@ struct ExecProcess {
         }
         let setup = ProcessSetup(spec: spec, seccomp: seccomp, sessionKeyring: nil, channel: channel)
         let launch = try setup.prepare()
-        if let seccomp, spec.process?.noNewPrivileges == true { try SeccompFilter.load(seccomp) }
+        if let seccomp, spec.process?.noNewPrivileges == true, !seccomp.usesNotify { try SeccompFilter.load(seccomp) }
         return launch
     }
 }

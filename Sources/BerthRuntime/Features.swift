@@ -20,6 +20,9 @@ public enum Features {
         linux["selinux"] = ["enabled": .bool(SecurityModules.selinuxEnabled)]
         linux["seccomp"] = [
             "enabled": true, "actions": .array(SeccompFilter.actions.map { .string($0) }), "operators": .array(SeccompFilter.operators.map { .string($0) }),
+            "archs": .array(SeccompFilter.architectures.map { .string($0) }),
+            "knownFlags": ["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"],
+            "supportedFlags": .array(SeccompFilter.flags.map { .string($0) }),
         ]
         linux["intelRdt"] = ["enabled": false]
         linux["mountExtensions"] = ["idmap": ["enabled": true]]

@@ -199,7 +199,7 @@ struct InitProcess {
         }
         // With no_new_privs, the filter goes in last, so that it only has to allow the
         // exec (of the trampoline, then of the program) and what leads to it.
-        if let seccomp, spec.process?.noNewPrivileges == true {
+        if let seccomp, spec.process?.noNewPrivileges == true, !seccomp.usesNotify {
             do {
                 try SeccompFilter.load(seccomp)
             } catch {

@@ -16,6 +16,17 @@ struct ProcessSetup {
     /// Where the pty master goes when `process.terminal` is true.
     let channel: SyncChannel
 
+    /// Installs the filter; a notify descriptor goes to the parent, which passes it to the
+    /// listener. With SCMP_ACT_NOTIFY rules the filter is loaded here even with
+    /// no_new_privs, while the parent still waits (as runc does), not at the last moment.
+    static func loadSeccomp(_ profile: SeccompProfile, reportingTo channel: SyncChannel) throws {
+        let loaded = try SeccompFilter.load(profile)
+        if loaded.notifyDescriptor >= 0 {
+            defer { close(loaded.notifyDescriptor) }
+            try channel.send(.seccompNotify(loaded.notifyDescriptor))
+        }
+    }
+
     /// Everything about the process that must happen as root, in this order: keyring,
     /// terminal, working directory, rlimits, oom score, LSM labels, then groups, gid and
     /// uid, umask and no_new_privs last; the executable is looked up as the final user.
@@ -51,7 +62,7 @@ struct ProcessSetup {
         // personality, while still root: a realtime policy needs CAP_SYS_NICE.
         try ProcessAttributes.apply(spec)
         // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before the drop.
-        if let seccomp, process.noNewPrivileges != true { try SeccompFilter.load(seccomp) }
+        if let seccomp, process.noNewPrivileges != true || seccomp.usesNotify { try Self.loadSeccomp(seccomp, reportingTo: channel) }
         // Capabilities, around the switch of user: the bounding set shrinks first (that
         // needs CAP_SETPCAP), the permitted set survives setuid through PR_SET_KEEPCAPS, and
         // the sets are set after it; ambient ones last, as they must be permitted and

@@ -5,6 +5,7 @@ import BerthSeccomp
 import BerthSystem
 import CBerth
 import Glibc
+import Logging
 
 /// A container that `create` left in the `created` state.
 public struct CreatedContainer: Sendable {
@@ -210,7 +211,7 @@ struct ContainerSetup {
 
         try ProcessAttributes.validate(spec)
         let hasParentHooks = !(spec.hooks?.prestart ?? []).isEmpty || !(spec.hooks?.createRuntime ?? []).isEmpty
-        let seccomp = try Self.seccompProfile(of: spec, source: "\(bundle)/config.json")
+        let seccomp = try Self.seccompProfile(of: spec, source: "\(bundle)/config.json", logger: logger)
         var idmappedMounts: [Int: Int32] = [:]
         for (index, request) in try IDMappedMounts.requests(spec, bundle: bundle, rootless: runtime.rootless) {
             let member = "mounts[\(index)] \(spec.mounts![index].destination)"
@@ -282,6 +283,10 @@ struct ContainerSetup {
                 }
             case .failed(let text):
                 throw RuntimeError(.system, "unable to start container process: \(text)")
+            case .seccompNotify(let descriptor):
+                defer { close(descriptor) }
+                let state = ContainerState(ociVersion: spec.ociVersion, id: id, status: .creating, pid: pid, bundle: bundle, rootfs: rootfs, created: created, annotations: spec.annotations ?? [:])
+                try SeccompListener.send(descriptor, to: seccomp?.listenerPath ?? "", metadata: seccomp?.listenerMetadata, state: state.hookJSON(), pid: pid, ociVersion: spec.ociVersion)
             case .terminal(let master):
                 terminalMaster = master
                 if let socket = options.consoleSocket {
@@ -329,11 +334,15 @@ struct ContainerSetup {
 
     /// `linux.seccomp`, decoded and built once without loading it, so that a bad profile
     /// fails before anything exists.
-    static func seccompProfile(of spec: Spec, source: String) throws(RuntimeError) -> SeccompProfile? {
+    /// Syscall names unknown here are skipped with a debug line each, as runc does.
+    static func seccompProfile(of spec: Spec, source: String, logger: Logger) throws(RuntimeError) -> SeccompProfile? {
         guard let value = spec.linux?.seccomp, value != .null else { return nil }
         do {
             let profile = try JSONValueDecoder.decode(SeccompProfile.self, from: value)
-            try SeccompFilter.load(profile, install: false)
+            let checked = try SeccompFilter.load(profile, install: false)
+            for name in checked.skippedNames {
+                logger.debug("seccomp: skipping syscall \(name): unknown to this kernel or libseccomp")
+            }
             return profile
         } catch {
             throw RuntimeError(.invalidConfig, "\(source): linux.seccomp: \(error)")

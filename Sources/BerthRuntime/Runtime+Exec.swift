@@ -33,7 +33,7 @@ extension Runtime {
         try ContainerSetup.checkTerminal(process, consoleSocket: request.consoleSocket, proxied: !request.detach)
         try SecurityModules.validate(process, member: "exec process")
         try ProcessAttributes.validate(spec)
-        let seccomp = try ContainerSetup.seccompProfile(of: spec, source: store.configPath(id))
+        let seccomp = try ContainerSetup.seccompProfile(of: spec, source: store.configPath(id), logger: logger(for: id))
         for fd in 3..<Int32(3 + request.preserveFds) where fcntl(fd, F_GETFD) < 0 {
             throw RuntimeError(.invalidArgument, "--preserve-fds \(request.preserveFds): descriptor \(fd) is not open")
         }
@@ -155,6 +155,11 @@ struct ExecSetup {
                     } else {
                         terminal = master
                     }
+                case .seccompNotify(let descriptor):
+                    defer { close(descriptor) }
+                    var state = record.state(store: runtime.store)
+                    state.status = .running
+                    try SeccompListener.send(descriptor, to: seccomp?.listenerPath ?? "", metadata: seccomp?.listenerMetadata, state: state.hookJSON(), pid: pid, ociVersion: spec.ociVersion)
                 case .ready: ready = true
                 case .failed(let text):
                     throw RuntimeError(.system, "exec failed: unable to start container process: \(text)")

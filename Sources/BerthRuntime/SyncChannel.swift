@@ -35,6 +35,16 @@ public enum SyncMessage: Equatable, Sendable {
     /// The pid of the process forked inside the container's pid namespace (exec without
     /// the rights to enter that namespace from outside, see `ExecProcess`).
     case forked(Int32)
+    /// The notify descriptor of a seccomp filter with SCMP_ACT_NOTIFY rules (SCM_RIGHTS).
+    case seccompNotify(Int32)
+
+    /// The descriptor that travels with the message, if any.
+    var passedDescriptor: Int32? {
+        switch self {
+        case .terminal(let fd), .seccompNotify(let fd): fd
+        default: nil
+        }
+    }
 
     var encoded: [UInt8] {
         switch self {
@@ -48,6 +58,7 @@ public enum SyncMessage: Equatable, Sendable {
         case .terminal: [8]
         case .mapped: [9]
         case .forked(let pid): [10] + Array(String(pid).utf8)
+        case .seccompNotify: [11]
         }
     }
 
@@ -69,6 +80,9 @@ public enum SyncMessage: Equatable, Sendable {
         case 10:
             guard let pid = Int32(text) else { return nil }
             self = .forked(pid)
+        case 11:
+            guard descriptor >= 0 else { return nil }
+            self = .seccompNotify(descriptor)
         default: return nil
         }
     }
@@ -90,7 +104,7 @@ public struct SyncChannel: Sendable {
     public func send(_ message: SyncMessage) throws(RuntimeError) {
         let bytes = message.encoded
         let sent: Int
-        if case .terminal(let fd) = message {
+        if let fd = message.passedDescriptor {
             sent = bytes.withUnsafeBytes { Int(berth_send_descriptor(descriptor, fd, $0.baseAddress, $0.count)) }
         } else {
             sent = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -121,7 +135,7 @@ public struct SyncChannel: Sendable {
                 if passed >= 0 { Glibc.close(passed) }
                 throw RuntimeError(.system, "receive sync message: unknown message tag \(buffer[0])")
             }
-            if passed >= 0, message != .terminal(passed) { Glibc.close(passed) }
+            if passed >= 0, message.passedDescriptor != passed { Glibc.close(passed) }
             return message
         }
     }

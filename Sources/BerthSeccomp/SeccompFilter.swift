@@ -9,6 +9,13 @@ public struct SeccompProfile: Decodable, Sendable {
     public var architectures: [String]?
     public var flags: [String]?
     public var syscalls: [Rule]?
+    /// The unix socket that receives the notify descriptor (SCMP_ACT_NOTIFY).
+    public var listenerPath: String?
+    /// Passed to the listener as `metadata`.
+    public var listenerMetadata: String?
+
+    /// Whether a rule hands syscalls to a listener.
+    public var usesNotify: Bool { (syscalls ?? []).contains { $0.action == "SCMP_ACT_NOTIFY" } }
 
     public struct Rule: Decodable, Sendable {
         public var names: [String]
@@ -34,8 +41,36 @@ public struct SeccompError: Error, Sendable, CustomStringConvertible {
 public enum SeccompFilter {
     /// The actions berth supports, for `berth features`.
     public static let actions = [
-        "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP",
+        "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY",
+        "SCMP_ACT_TRACE", "SCMP_ACT_TRAP",
     ]
+    /// The flags berth can set with the libseccomp it was built with.
+    public static var flags: [String] {
+        ["SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_TSYNC"] + (waitKillableKnown ? ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"] : [])
+    }
+
+    /// The architectures this libseccomp resolves, as SCMP_ARCH_* names.
+    public static var architectures: [String] {
+        let candidates = [
+            "x86", "x86_64", "x32", "arm", "aarch64", "mips", "mips64", "mips64n32", "mipsel", "mipsel64", "mipsel64n32", "ppc", "ppc64", "ppc64le",
+            "s390", "s390x", "parisc", "parisc64", "riscv64", "loongarch64",
+        ]
+        return candidates.filter { seccomp_arch_resolve_name($0) != 0 }.map { "SCMP_ARCH_" + $0.uppercased() }
+    }
+
+    static var waitKillableKnown: Bool {
+        guard let context = seccomp_init(berth_scmp_act_allow()) else { return false }
+        defer { seccomp_release(context) }
+        return berth_scmp_set_wait_killable(context) == 0
+    }
+
+    /// What loading (or checking) a filter found.
+    public struct Loaded: Sendable {
+        /// The notify descriptor, when a rule uses SCMP_ACT_NOTIFY and the filter was installed.
+        public var notifyDescriptor: Int32 = -1
+        /// Syscall names this kernel or libseccomp does not know, which were skipped.
+        public var skippedNames: [String] = []
+    }
     public static let operators = ["SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"]
 
     static func action(_ name: String, errno: UInt32?, field: String) throws(SeccompError) -> UInt32 {
@@ -47,6 +82,7 @@ public enum SeccompFilter {
         case "SCMP_ACT_TRAP": return berth_scmp_act_trap()
         case "SCMP_ACT_LOG": return berth_scmp_act_log()
         case "SCMP_ACT_TRACE": return berth_scmp_act_trace(UInt16(truncatingIfNeeded: errno ?? UInt32(EPERM)))
+        case "SCMP_ACT_NOTIFY": return berth_scmp_act_notify()
         default: throw SeccompError(message: "\(field): unsupported action \(name)")
         }
     }
@@ -58,7 +94,15 @@ public enum SeccompFilter {
 
     /// Builds the filter; `load` installs it into this process (irreversibly). Syscall
     /// names this kernel or libseccomp does not know are skipped, as runc does.
-    public static func load(_ profile: SeccompProfile, install: Bool = true) throws(SeccompError) {
+    @discardableResult
+    public static func load(_ profile: SeccompProfile, install: Bool = true) throws(SeccompError) -> Loaded {
+        var loaded = Loaded()
+        if profile.defaultAction == "SCMP_ACT_NOTIFY" {
+            throw SeccompError(message: "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action (the runtime itself would wait on the listener)")
+        }
+        if profile.usesNotify && (profile.listenerPath ?? "").isEmpty {
+            throw SeccompError(message: "linux.seccomp.listenerPath: required when a rule uses SCMP_ACT_NOTIFY")
+        }
         let defaultAction = try action(profile.defaultAction, errno: profile.defaultErrnoRet, field: "linux.seccomp.defaultAction")
         guard let context = seccomp_init(defaultAction) else {
             throw SeccompError(message: "linux.seccomp: seccomp_init failed")
@@ -78,12 +122,20 @@ public enum SeccompFilter {
             case "SECCOMP_FILTER_FLAG_LOG": _ = seccomp_attr_set(context, SCMP_FLTATR_CTL_LOG, 1)
             case "SECCOMP_FILTER_FLAG_SPEC_ALLOW": _ = seccomp_attr_set(context, SCMP_FLTATR_CTL_SSB, 1)
             case "SECCOMP_FILTER_FLAG_TSYNC": _ = seccomp_attr_set(context, SCMP_FLTATR_CTL_TSYNC, 1)
+            case "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV":
+                if berth_scmp_set_wait_killable(context) != 0 {
+                    throw SeccompError(message: "linux.seccomp.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs libseccomp 2.6 or later (berth was built with \(seccomp_version().pointee.major).\(seccomp_version().pointee.minor).\(seccomp_version().pointee.micro))")
+                }
             default: throw SeccompError(message: "linux.seccomp.flags: unsupported flag \(flag)")
             }
         }
         for (index, rule) in (profile.syscalls ?? []).enumerated() {
             let field = "linux.seccomp.syscalls[\(index)]"
             let ruleAction = try action(rule.action, errno: rule.errnoRet, field: field)
+            if rule.action == "SCMP_ACT_NOTIFY", rule.names.contains("write") {
+                // As runc: the runtime writes to its parent after the filter is in place.
+                throw SeccompError(message: "\(field): SCMP_ACT_NOTIFY cannot be used for the write syscall")
+            }
             if ruleAction == defaultAction { continue }
             var comparisons: [scmp_arg_cmp] = []
             for argument in rule.args ?? [] {
@@ -94,7 +146,10 @@ public enum SeccompFilter {
             }
             for name in rule.names {
                 let number = seccomp_syscall_resolve_name(name)
-                if number == __NR_SCMP_ERROR { continue }
+                if number == __NR_SCMP_ERROR {
+                    loaded.skippedNames.append(name)
+                    continue
+                }
                 let result = comparisons.withUnsafeBufferPointer { buffer in
                     seccomp_rule_add_array(context, ruleAction, number, UInt32(buffer.count), buffer.baseAddress)
                 }
@@ -106,6 +161,11 @@ public enum SeccompFilter {
         if install {
             let result = seccomp_load(context)
             if result != 0 { throw SeccompError(message: "linux.seccomp: load the filter: \(String(cString: strerror(-result)))") }
+            if profile.usesNotify {
+                loaded.notifyDescriptor = seccomp_notify_fd(context)
+                if loaded.notifyDescriptor < 0 { throw SeccompError(message: "linux.seccomp: get the notify descriptor: \(String(cString: strerror(-loaded.notifyDescriptor)))") }
+            }
         }
+        return loaded
     }
 }
