@@ -45,13 +45,6 @@ class ExecBench(sb.Bench):
         # its cwd, env, user and capabilities from the runtime's defaults.
         self.config["process"]["args"] = ["/bin/sleep", str(SLEEP_S)]
         self.config["root"]["path"] = os.path.join(self.bundle, "rootfs")
-        # `runc spec` lists CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE as
-        # ambient but not as inheritable, so the kernel refuses to raise them.
-        # runc and crun carry on without them; berth (as of this writing)
-        # fails `run` with "raise ambient capability CAP_KILL: operation not
-        # permitted".  Drop the ambient set for all three runtimes alike --
-        # no runtime actually ends up with ambient caps from this spec anyway.
-        self.config["process"].get("capabilities", {}).pop("ambient", None)
         self.cid = {name: f"{self.tag}-{name}" for name, _ in self.runtimes}
         self.bundles = {}
         self.init_pid = {}

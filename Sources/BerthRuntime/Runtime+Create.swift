@@ -27,8 +27,10 @@ extension Runtime {
 
     /// `keepTerminal`: a foreground `run` proxies the container's terminal itself, so the
     /// pty master comes back in the result instead of going to a console socket.
-    func create(id: String, options: CreateOptions, keepTerminal: Bool) throws(RuntimeError) -> CreatedContainer {
+    func create(id: String, options requested: CreateOptions, keepTerminal: Bool) throws(RuntimeError) -> CreatedContainer {
         try ContainerID.validate(id)
+        var options = requested
+        options.preserveFds += options.listenFds
         let bundle: String
         do {
             bundle = try FileSystem.canonicalPath(FileSystem.absolutePath(options.bundle))
@@ -43,7 +45,7 @@ extension Runtime {
             if error.errno == ENOENT { throw RuntimeError(.invalidConfig, "JSON specification file \(configPath) not found") }
             throw RuntimeError(.invalidConfig, "read \(configPath): \(SystemError.describe(errno: error.errno))")
         }
-        let spec: Spec
+        var spec: Spec
         do {
             spec = try Spec.parse(configBytes, source: configPath)
         } catch {
@@ -65,6 +67,18 @@ extension Runtime {
         }
         let lock = try store.claim(id)
         defer { lock.release() }
+        if options.listenFds > 0 {
+            let env = (spec.process?.env ?? []) + ["LISTEN_FDS=\(options.listenFds)", "LISTEN_PID=1"]
+            spec.process?.env = env
+        }
+        if options.notifySocket != nil {
+            do {
+                try NotifySocket.prepare(&spec, stateDirectory: store.directory(id))
+            } catch {
+                try? store.remove(id)
+                throw error
+            }
+        }
         var container = ContainerSetup(runtime: self, id: id, spec: spec, configBytes: configBytes, bundle: bundle, rootfs: rootfs, options: options)
         do {
             return try container.create()

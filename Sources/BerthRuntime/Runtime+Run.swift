@@ -20,10 +20,17 @@ extension Runtime {
         }
         let container = try create(id: id, options: options, keepTerminal: !detach)
         let record = container.record
+        var notify: Int32?
         do {
+            if options.notifySocket != nil { notify = try NotifySocket.listen(stateDirectory: store.directory(id)) }
             try releaseInit(record)
             try runPoststart(record)
+            if let notify, let hostSocket = options.notifySocket {
+                defer { close(notify) }
+                try NotifySocket.forwardReady(from: notify, to: hostSocket, pid: record.pid, startTime: record.startTime)
+            }
         } catch {
+            if let terminal = container.terminal { close(terminal) }
             try? delete(id: id, force: true)
             throw error
         }

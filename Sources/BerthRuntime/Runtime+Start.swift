@@ -6,7 +6,10 @@ extension Runtime {
     /// `start`: lets a created container's init run the user program, then runs the
     /// poststart hooks. A failing poststart hook stops the container and fails `start`
     /// (the runtime spec since 1.2; runc 1.1 runs these hooks during create instead).
-    public func start(id: String) throws(RuntimeError) {
+    ///
+    /// With `notifySocket` (berth's NOTIFY_SOCKET) and a container created with one, it
+    /// returns once the container has sent READY=1 (passed on) or has exited.
+    public func start(id: String, notifySocket: String? = nil) throws(RuntimeError) {
         try ContainerID.validate(id)
         let lock = try store.lock(id)
         defer { lock.release() }
@@ -18,8 +21,13 @@ extension Runtime {
         case .paused: throw RuntimeError(.invalidState, "cannot start a container in the paused state")
         case .creating: throw RuntimeError(.invalidState, "cannot start a container that is still being created")
         }
+        let notify = try notifySocket.flatMap { _ throws(RuntimeError) in try NotifySocket.listen(stateDirectory: store.directory(id)) }
+        defer { if let notify { close(notify) } }
         try releaseInit(record)
         try runPoststart(record)
+        if let notify, let notifySocket {
+            try NotifySocket.forwardReady(from: notify, to: notifySocket, pid: record.pid, startTime: record.startTime)
+        }
     }
 
     /// Connects to the init's exec socket, which starts the container, and waits for its

@@ -11,6 +11,13 @@ public struct CreateOptions: Sendable {
     public var noNewKeyring = false
     public var preserveFds = 0
     public var consoleSocket: String?
+    /// Socket activation: descriptors 3 to 3+N-1 that systemd passed to berth (LISTEN_FDS
+    /// with LISTEN_PID naming berth). They are passed on ahead of --preserve-fds, and the
+    /// process gets LISTEN_FDS=N and LISTEN_PID=1, as runc does.
+    public var listenFds = 0
+    /// NOTIFY_SOCKET of berth's caller: the container gets a socket of berth's at
+    /// /run/notify/notify.sock, and `start`/`run` pass its READY=1 on (see `NotifySocket`).
+    public var notifySocket: String?
 
     public init() {}
 }

@@ -61,6 +61,13 @@ public struct Spec: Decodable, Sendable {
         public var options: [String]?
         public var uidMappings: [IDMapping]?
         public var gidMappings: [IDMapping]?
+
+        public init(destination: String, type: String? = nil, source: String? = nil, options: [String]? = nil) {
+            self.destination = destination
+            self.type = type
+            self.source = source
+            self.options = options
+        }
     }
 
     public struct IDMapping: Decodable, Sendable {

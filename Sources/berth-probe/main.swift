@@ -154,6 +154,26 @@ case "trap":
 case "open-write":
     let fd = open(arguments[2], O_WRONLY | O_CLOEXEC)
     say(fd >= 0 ? "opened" : String(cString: strerror(errno)))
+case "notify":
+    // sd_notify: one datagram with arguments[2] to $NOTIFY_SOCKET.
+    guard let path = environmentList().first(where: { $0.hasPrefix("NOTIFY_SOCKET=") }).map({ String($0.dropFirst(14)) }) else {
+        say("no NOTIFY_SOCKET")
+        exit(2)
+    }
+    let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+        for (index, byte) in path.utf8.enumerated() where index < buffer.count - 1 { buffer[index] = byte }
+    }
+    let message = Array(arguments[2].utf8)
+    let sent = withUnsafePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { target in
+            message.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, 0, target, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+    }
+    say(sent < 0 ? "notify failed: \(String(cString: strerror(errno)))" : "notified")
+    if arguments.count > 3 { sleep(UInt32(arguments[3]) ?? 0) }
 case "cat":
     say(text(arguments[2]) ?? "missing")
 default:

@@ -42,6 +42,12 @@ enum Commands {
         options.noNewKeyring = arguments.has("no-new-keyring")
         options.consoleSocket = arguments.value("console-socket")
         options.preserveFds = try preserveFds(arguments)
+        let environment = environmentVariables()
+        // Socket activation, only when the descriptors were meant for this process.
+        if let count = environment["LISTEN_FDS"].flatMap({ Int($0) }), count > 0, environment["LISTEN_PID"] == String(getpid()) {
+            options.listenFds = count
+        }
+        if let socket = environment["NOTIFY_SOCKET"], !socket.isEmpty { options.notifySocket = socket }
         return options
     }
 
@@ -69,7 +75,8 @@ enum Commands {
             return 0
         },
         Command(name: "start", usage: "start ID: run the user program of a created container", flags: [], arguments: (1, 1), errorPrefix: nil) { context, arguments in
-            try context.runtime.start(id: arguments.positional[0])
+            let notifySocket = environmentVariables()["NOTIFY_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
+            try context.runtime.start(id: arguments.positional[0], notifySocket: notifySocket)
             return 0
         },
         Command(name: "run", usage: "run [--bundle DIR] [--detach] [--pid-file FILE] [--keep] ID", flags: createFlags + [.bool("detach", "d"), .bool("keep"), .bool("no-subreaper")], arguments: (1, 1), errorPrefix: "berth run failed") { context, arguments in
