@@ -5,10 +5,10 @@ import Testing
 struct ProcessAttributeTests {
     @Test("the container process gets its scheduler policy and nice, I/O priority, final affinity and personality")
     func applied() throws {
-        let sandbox = try Sandbox(tools: ["sh", "cat", "grep", "uname"])
+        let sandbox = try Sandbox(tools: ["sh", "cat", "grep", "uname", "ionice"])
         let id = sandbox.newID("attributes")
         // /proc/self/stat: field 19 is nice, field 41 the policy (3 = SCHED_BATCH).
-        let script = "grep Cpus_allowed_list /proc/self/status; uname -m; cat /proc/self/stat"
+        let script = "grep Cpus_allowed_list /proc/self/status; uname -m; ionice -p $$; cat /proc/self/stat"
         try sandbox.writeConfig(id: id, args: ["/bin/sh", "-c", script]) { config in
             set(&config, ["process", "scheduler"], ["policy": "SCHED_BATCH", "nice": 5])
             set(&config, ["process", "ioPriority"], ["class": "IOPRIO_CLASS_BE", "priority": 6])
@@ -20,6 +20,7 @@ struct ProcessAttributeTests {
         let lines = output.stdout.split(separator: "\n").map(String.init)
         #expect(lines.first?.hasSuffix("\t0") == true, "\(output.stdout)")
         #expect(lines.count > 1 && lines[1].hasPrefix("i"), "\(output.stdout)")  // i686 under LINUX32
+        #expect(lines.count > 2 && lines[2] == "best-effort: prio 6", "\(output.stdout)")
         let stat = lines.last ?? ""
         let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
         #expect(fields.count > 38 && fields[16] == "5" && fields[38] == "3", "\(stat)")

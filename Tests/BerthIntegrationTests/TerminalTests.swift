@@ -100,4 +100,21 @@ struct TerminalTests {
         #expect(refused.stderr.contains("console socket"), "\(refused.stderr)")
         #expect(try sandbox.berth(["delete", "-f", running]).status == 0)
     }
+
+    @Test("exec -t on a terminal: the caller's size at start, and window size changes follow (SIGWINCH)")
+    func windowSize() throws {
+        let sandbox = try Sandbox()
+        let id = sandbox.newID("winch")
+        try sandbox.writeConfig(id: id, args: ["/bin/probe", "sleep", "1000"])
+        #expect(try sandbox.berth(["run", "-d", "-b", sandbox.bundle, id]).status == 0)
+        let output = try execute("/usr/bin/python3", [
+            "\(Binaries.packageRoot)/Tests/tools/pty_run.py", "30", "100", "50", "132", "0.8",
+            Binaries.berth, "--root", sandbox.root, "exec", "-t", id, "/bin/sh", "-c", "stty size; sleep 2; stty size; exit 6",
+        ])
+        #expect(output.status == 6, "\(output.stderr)")
+        // A terminal ends lines with "\r\n" (one Character in Swift).
+        let sizes = output.stdout.replacingOccurrences(of: "\r", with: "").split(separator: "\n").map(String.init)
+        #expect(sizes == ["30 100", "50 132"], "\(output.stdout)")
+        #expect(try sandbox.berth(["delete", "-f", id]).status == 0)
+    }
 }
