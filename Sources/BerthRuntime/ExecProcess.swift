@@ -22,6 +22,9 @@ struct ExecProcess {
     /// the real exec process inside it, reports its pid and exits (the parent is a child
     /// subreaper and inherits it).
     let forkInsidePidNamespace: Bool
+    /// Whether the container's user namespace denies setgroups (read by the parent from the
+    /// host's /proc/<init>/setgroups).
+    let setgroupsDenied: Bool
 
     func run() -> Never {
         ChildClone.closeInheritedDescriptors(preserveFds: preserveFds, keeping: [channel.descriptor, trampoline] + namespaces.map(\.1))
@@ -45,11 +48,18 @@ struct ExecProcess {
     private func prepare() throws -> ProcessLaunch {
         try NamespaceJoining.join(namespaces)
         for (_, descriptor) in namespaces { close(descriptor) }
+        if namespaces.contains(where: { $0.0 == .user }) {
+            // Root of the user namespace (when mapped), as the init became: what setup
+            // touches is then the container root's. The process's own user comes later.
+            _ = berth_setresgid(0)
+            _ = berth_setresuid(0)
+        }
         if forkInsidePidNamespace {
             let pid = berth_clone3(0, -1)
             if pid < 0 { throw SystemError.last("fork in the container's pid namespace") }
             if pid > 0 {
-                try? channel.send(.forked(pid))
+                // The parent must learn the pid, or it would wait for a process it cannot see.
+                if (try? channel.send(.forked(pid))) == nil { kill(pid, SIGKILL) }
                 _exit(0)
             }
             // Its parent exits now: dying with it would end the exec at once.
@@ -60,7 +70,9 @@ struct ExecProcess {
         case .failed(let text): throw RuntimeError(.system, text)
         default: throw RuntimeError(.system, "sync: expected the cgroup placement")
         }
-        let setup = ProcessSetup(spec: spec, seccomp: seccomp, sessionKeyring: nil, channel: channel)
+        var setup = ProcessSetup(spec: spec, seccomp: seccomp, sessionKeyring: nil, channel: channel)
+        setup.setgroupsDenied = setgroupsDenied
+        setup.createsWorkingDirectory = false
         let launch = try setup.prepare()
         if let seccomp, spec.process?.noNewPrivileges == true, !seccomp.usesNotify { try SeccompFilter.load(seccomp) }
         return launch

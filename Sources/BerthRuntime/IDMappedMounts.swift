@@ -90,9 +90,4 @@ enum IDMappedMounts {
         return tree
     }
 
-    /// In the container's mount namespace: attaches `tree` onto the directory or file
-    /// `target` (a descriptor inside the rootfs).
-    static func attach(tree: Int32, onto target: Int32, display: String) throws(SystemError) {
-        if berth_move_mount_onto(tree, target) != 0 { throw SystemError.last("move_mount (idmapped mount)", display) }
-    }
 }

@@ -33,12 +33,13 @@ struct InitProcess {
     /// An unprivileged parent can write the maps only while the child is dumpable: the
     /// child becomes non-dumpable itself, once mapped.
     let rootless: Bool
-    /// Idmapped mounts: index in `mounts` -> detached mount tree (see `IDMappedMounts`).
-    let idmappedMounts: [Int: Int32]
+    /// Bind mounts the parent prepared: index in `mounts` -> detached mount tree (see
+    /// `DetachedMounts`).
+    let detachedMounts: [Int: Int32]
 
     /// Runs the setup script; on any error reports it to the parent and exits.
     func run() -> Never {
-        ChildClone.closeInheritedDescriptors(preserveFds: options.preserveFds, keeping: [channel.descriptor, execListener, trampoline] + namespaceDescriptors.map(\.1) + Array(idmappedMounts.values))
+        ChildClone.closeInheritedDescriptors(preserveFds: options.preserveFds, keeping: [channel.descriptor, execListener, trampoline] + namespaceDescriptors.map(\.1) + Array(detachedMounts.values))
         // As pid 1 of its pid namespace, the init would ignore every signal it has no
         // handler for; runc's init dies on these, and callers (podman's stop of a created
         // container) expect it. exec resets the handlers.
@@ -142,7 +143,7 @@ struct InitProcess {
 
         var setup = RootfsSetup(spec: spec, rootfs: rootfs, bundle: bundle, cgroupPaths: cgroupPaths)
         setup.inUserNamespace = newNamespaces.contains(.user) || namespaceDescriptors.contains { $0.0 == .user }
-        setup.idmappedMounts = idmappedMounts
+        setup.detachedMounts = detachedMounts
         try stage("prepare rootfs") { try setup.prepare() }
         do {
             let root = try RootPath(rootfs)
@@ -176,7 +177,8 @@ struct InitProcess {
         try stage("finish rootfs") { try setup.finish() }
         try enterCgroup(&progress)
 
-        let processSetup = ProcessSetup(spec: spec, seccomp: seccomp, sessionKeyring: options.noNewKeyring ? nil : "_ses.\(id)", channel: channel)
+        var processSetup = ProcessSetup(spec: spec, seccomp: seccomp, sessionKeyring: options.noNewKeyring ? nil : "_ses.\(id)", channel: channel)
+        processSetup.setgroupsDenied = rootless && newNamespaces.contains(.user)
         let launch = try stage("prepare process") { try processSetup.prepare() }
 
         // Ready: from here the parent may exit, so stop dying with it.

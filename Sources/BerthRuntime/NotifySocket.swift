@@ -54,25 +54,31 @@ public enum NotifySocket {
         return fd
     }
 
-    /// Waits for READY=1 from the container (until its init `pid` is gone), then sends it on
-    /// to `hostSocket` with MAINPID=`pid`. Other lines the container sent go with it.
+    /// Waits for READY=1 from the container (until its init `pid` is gone) and passes it on
+    /// (detached `run`, and `start`, which return only then).
     static func forwardReady(from fd: Int32, to hostSocket: String, pid: Int32, startTime: UInt64) throws(RuntimeError) {
-        var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
             var poll = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = Glibc.poll(&poll, 1, 200)
-            if ready <= 0 {
+            if Glibc.poll(&poll, 1, 200) <= 0 {
                 guard let status = ProcessStatus.read(pid: pid), status.startTime == startTime, !status.hasExited else { return }
                 continue
             }
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            guard count > 0 else { continue }
-            let lines = String(decoding: buffer[0..<count], as: UTF8.self).split(separator: "\n").map(String.init)
-            guard lines.contains("READY=1") else { continue }
-            let message = lines.filter { !$0.hasPrefix("MAINPID=") }.joined(separator: "\n") + "\nMAINPID=\(pid)\n"
-            try send(message, to: hostSocket)
-            return
+            if receiveReady(from: fd, to: hostSocket, pid: pid) { return }
         }
+    }
+
+    /// Reads one datagram; when it holds READY=1, sends it on to `hostSocket` with
+    /// MAINPID=`pid` (other lines the container sent go with it) and returns true.
+    static func receiveReady(from fd: Int32, to hostSocket: String, pid: Int32) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+        guard count > 0 else { return false }
+        let lines = String(decoding: buffer[0..<count], as: UTF8.self).split(separator: "\n").map(String.init)
+        guard lines.contains("READY=1") else { return false }
+        let message = lines.filter { !$0.hasPrefix("MAINPID=") }.joined(separator: "\n") + "\nMAINPID=\(pid)\n"
+        // The caller's socket going away is no reason to fail the container.
+        try? send(message, to: hostSocket)
+        return true
     }
 
     /// One datagram to `path` (a filesystem path, or "@name" in the abstract namespace).

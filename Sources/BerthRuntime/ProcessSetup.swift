@@ -15,6 +15,11 @@ struct ProcessSetup {
     let sessionKeyring: String?
     /// Where the pty master goes when `process.terminal` is true.
     let channel: SyncChannel
+    /// Whether `setgroups` is denied in the user namespace (one an unprivileged berth made),
+    /// as berth knows it, not as the container's /proc would say.
+    var setgroupsDenied = false
+    /// The init creates a missing working directory; `exec`, as runc's, refuses one.
+    var createsWorkingDirectory = true
 
     /// Installs the filter; a notify descriptor goes to the parent, which passes it to the
     /// listener. With SCMP_ACT_NOTIFY rules the filter is loaded here even with
@@ -28,8 +33,9 @@ struct ProcessSetup {
     }
 
     /// Everything about the process that must happen as root, in this order: keyring,
-    /// terminal, working directory, rlimits, oom score, LSM labels, then groups, gid and
-    /// uid, umask and no_new_privs last; the executable is looked up as the final user.
+    /// terminal, working directory, LSM labels, then groups, gid and uid, umask and
+    /// no_new_privs last; the executable is looked up as the final user. (rlimits and the
+    /// OOM score were set by the parent, see `ProcessLimits`.)
     func prepare() throws -> ProcessLaunch {
         let process = spec.process!
         if let sessionKeyring {
@@ -41,22 +47,12 @@ struct ProcessSetup {
             try ContainerTerminal.attach(sendingMasterOver: channel, size: ContainerTerminal.size(of: process))
         }
         let cwdRoot = try RootPath("/")
-        let cwd = try cwdRoot.openCreating(process.cwd, kind: .directory)
+        let cwd = createsWorkingDirectory ? try cwdRoot.openCreating(process.cwd, kind: .directory) : try cwdRoot.openDirectory(process.cwd)
         if fchdir(cwd) != 0 {
             close(cwd)
             throw SystemError.last("chdir", process.cwd)
         }
         close(cwd)
-        for limit in process.rlimits ?? [] {
-            try Rlimits.set(name: limit.type, soft: limit.soft, hard: limit.hard)
-        }
-        if let score = process.oomScoreAdj {
-            do {
-                try FileSystem.writeValue("/proc/self/oom_score_adj", String(score))
-            } catch {
-                throw SystemError(stage: "set process.oomScoreAdj", subject: String(score), errno: error.errno, detail: score < 0 ? "lowering the oom score needs CAP_SYS_RESOURCE, which this host refuses" : nil)
-            }
-        }
         try SecurityModules.applyOnExec(apparmorProfile: process.apparmorProfile, selinuxLabel: process.selinuxLabel)
         // Scheduler, I/O priority, affinity (now that the cpuset cgroup applies) and
         // personality, while still root: a realtime policy needs CAP_SYS_NICE.
@@ -80,7 +76,6 @@ struct ProcessSetup {
         var groups = (user.additionalGids ?? []).map { gid_t($0) }
         // Where setgroups is denied (a user namespace an unprivileged user made), an empty
         // list is simply not set, as runc does.
-        let setgroupsDenied = (try? FileSystem.readText("/proc/self/setgroups"))?.hasPrefix("deny") == true
         if !(groups.isEmpty && setgroupsDenied), setgroups(groups.count, &groups) != 0 {
             throw SystemError.last("setgroups", groups.map(String.init).joined(separator: ","), detail: errno == EPERM ? "setgroups is denied in this user namespace (/proc/self/setgroups)" : nil)
         }

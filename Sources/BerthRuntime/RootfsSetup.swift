@@ -17,9 +17,9 @@ struct RootfsSetup {
     /// network namespace of its own: devices are bound from the host, /sys falls back to a
     /// recursive bind (as runc does).
     var inUserNamespace = false
-    /// Idmapped mounts by index in `mounts`: detached mount trees the parent made, with
-    /// their maps set, to attach in place of the bind.
-    var idmappedMounts: [Int: Int32] = [:]
+    /// Bind mounts the parent prepared, by index in `mounts`: detached mount trees to
+    /// attach in place of the bind (see `DetachedMounts`).
+    var detachedMounts: [Int: Int32] = [:]
 
     /// Whether /dev is a fresh filesystem berth populates (not a bind of the host's /dev).
     var populatesDev: Bool {
@@ -76,12 +76,16 @@ struct RootfsSetup {
             }
             let source = rawSource.hasPrefix("/") ? rawSource : "\(bundle)/\(rawSource)"
             var info = stat()
-            guard stat(source, &info) == 0 else { throw SystemError.last("stat bind source", source) }
+            if let tree = detachedMounts[index] {
+                guard fstat(tree, &info) == 0 else { throw SystemError.last("stat bind source", source) }
+            } else {
+                guard stat(source, &info) == 0 else { throw SystemError.last("stat bind source", source) }
+            }
             let kind: RootPath.Kind = (info.st_mode & S_IFMT) == S_IFDIR ? .directory : .file
             let target = try root.openCreating(destination, kind: kind)
             defer { close(target) }
-            if let tree = idmappedMounts[index] {
-                try IDMappedMounts.attach(tree: tree, onto: target, display: destination)
+            if let tree = detachedMounts[index] {
+                try DetachedMounts.attach(tree: tree, onto: target, display: destination)
             } else {
                 try Mount.mount(source: source, target: RootPath.procPath(of: target), type: nil, flags: options.flags & (UInt(MS_BIND) | UInt(MS_REC)), data: nil, display: destination)
             }

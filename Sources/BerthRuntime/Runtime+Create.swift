@@ -226,23 +226,21 @@ struct ContainerSetup {
         try ProcessAttributes.validate(spec)
         let hasParentHooks = !(spec.hooks?.prestart ?? []).isEmpty || !(spec.hooks?.createRuntime ?? []).isEmpty
         let seccomp = try Self.seccompProfile(of: spec, source: "\(bundle)/config.json", logger: logger)
-        var idmappedMounts: [Int: Int32] = [:]
-        for (index, request) in try IDMappedMounts.requests(spec, bundle: bundle, rootless: runtime.rootless) {
-            let member = "mounts[\(index)] \(spec.mounts![index].destination)"
-            idmappedMounts[index] = try descriptors.take(try IDMappedMounts.detachedTree(source: request.source, request: request, member: member), "open", member)
-        }
+        let inUserNamespace = newNamespaces.contains(.user) || joined.contains { $0.0 == .user }
+        let detachedMounts = try DetachedMounts.prepare(spec, bundle: bundle, rootless: runtime.rootless, inUserNamespace: inUserNamespace, descriptors: &descriptors)
         let initProcess = InitProcess(
             spec: spec, id: id, bundle: bundle, rootfs: rootfs, channel: SyncChannel(descriptor: childEnd), execListener: execListener,
             trampoline: trampoline, namespaceDescriptors: joined, newNamespaces: newNamespaces, cgroupPaths: paths, options: options,
             hasParentHooks: hasParentHooks, seccomp: seccomp, unshareAfterJoining: unshareAfterJoining, rootless: runtime.rootless,
-            idmappedMounts: idmappedMounts)
+            detachedMounts: detachedMounts)
 
-        let pid = try ChildClone.clone(flags: flags, pidNamespace: joined.first(where: { $0.0 == .pid })?.1 ?? -1, describing: "namespaces \(newNamespaces.map(\.rawValue).sorted())", nonDumpable: !(runtime.rootless && newNamespaces.contains(.user))) {
+        let pid = try ChildClone.clone(flags: flags, pidNamespace: joined.first(where: { $0.0 == .pid })?.1 ?? -1, describing: "namespaces \(newNamespaces.map(\.rawValue).sorted())", nonDumpable: !(geteuid() != 0 && newNamespaces.contains(.user))) {
             initProcess.run()
         }
         descriptors.close(childEnd)
         childPid = pid
         try ProcessAttributes.applyInitialAffinity(spec, pid: pid)
+        try ProcessLimits.apply(spec.process, to: pid)
         hooksMayHaveRun = hasParentHooks || !(spec.hooks?.createContainer ?? []).isEmpty
         defer { descriptors.close(parentEnd) }
         logger.debug("init process cloned", metadata: ["pid": "\(pid)"])
@@ -268,15 +266,7 @@ struct ContainerSetup {
         } catch {
             throw RuntimeError(.system, "\(error)")
         } }
-        do {
-            try channel.send(.go)
-        } catch {
-            // The init failed before it read "go": its report is waiting in the socket.
-            if case .failed(let text)? = try? channel.receive() {
-                throw RuntimeError(.system, "unable to start container process: \(text)")
-            }
-            throw error
-        }
+        try channel.sendGo()
 
         while true {
             guard let message = try channel.receive() else {

@@ -49,11 +49,9 @@ extension Runtime {
         }
         let started = try execution.start()
         if request.detach { return 0 }
-        if let master = started.terminal {
-            defer { close(master) }
-            return TerminalProxy.run(master: master, child: started.pid, signals: forwarded)
-        }
-        return forwardSignals(to: started.pid, waiting: forwarded)
+        defer { if let master = started.terminal { close(master) } }
+        var foreground = ForegroundProcess(pid: started.pid, signals: forwarded, master: started.terminal)
+        return foreground.wait()
     }
 }
 
@@ -115,7 +113,8 @@ struct ExecSetup {
         }
         let child = ExecProcess(
             spec: spec, channel: SyncChannel(descriptor: childEnd), namespaces: namespaces, trampoline: trampoline, seccomp: seccomp,
-            preserveFds: request.preserveFds, forkInsidePidNamespace: forkInside)
+            preserveFds: request.preserveFds, forkInsidePidNamespace: forkInside,
+            setgroupsDenied: (try? FileSystem.readText("/proc/\(record.pid)/setgroups"))?.hasPrefix("deny") == true)
 
         var pid = try ChildClone.clone(flags: 0, pidNamespace: pidNamespace, describing: "exec process") { child.run() }
         descriptors.close(childEnd)
@@ -124,7 +123,7 @@ struct ExecSetup {
             let message = try? channel.receive()
             _ = ProcessWaiting.reap(child: intermediate)
             guard case .forked(let inside)? = message else {
-                if case .failed(let text)? = message { throw RuntimeError(.system, "exec failed: unable to start container process: \(text)") }
+                if case .failed(let text)? = message { throw RuntimeError(.system, "unable to start container process: \(text)") }
                 throw RuntimeError(.system, "exec process exited while joining the container's namespaces")
             }
             pid = inside
@@ -133,14 +132,9 @@ struct ExecSetup {
 
         var terminal: Int32?
         do throws(RuntimeError) {
-            for directory in record.cgroupDirectories {
-                do {
-                    try FileSystem.writeValue("\(directory)/cgroup.procs", String(pid))
-                } catch {
-                    throw RuntimeError(.system, "add exec process \(pid) to cgroup \(directory): \(error)")
-                }
-            }
-            try channel.send(.go)
+            try ProcessLimits.apply(spec.process, to: pid)
+            try joinCgroups(pid)
+            try channel.sendGo()
             var ready = false
             while true {
                 guard let message = try channel.receive() else {
@@ -162,7 +156,7 @@ struct ExecSetup {
                     try SeccompListener.send(descriptor, to: seccomp?.listenerPath ?? "", metadata: seccomp?.listenerMetadata, state: state.hookJSON(), pid: pid, ociVersion: spec.ociVersion)
                 case .ready: ready = true
                 case .failed(let text):
-                    throw RuntimeError(.system, "exec failed: unable to start container process: \(text)")
+                    throw RuntimeError(.system, "unable to start container process: \(text)")
                 default: throw RuntimeError(.system, "sync: unexpected message from the exec process")
                 }
             }
@@ -177,10 +171,34 @@ struct ExecSetup {
             do {
                 try FileSystem.writeAtomically(FileSystem.absolutePath(pidFile), Array(String(pid).utf8), mode: 0o644)
             } catch {
+                // Nobody would know of the process: end it, as runc does.
+                kill(pid, SIGKILL)
+                _ = ProcessWaiting.reap(child: pid)
+                if let terminal { close(terminal) }
                 throw RuntimeError(.system, "write pid file: \(error)")
             }
         }
         logger.debug("exec process started", metadata: ["pid": "\(pid)"])
         return (pid, terminal)
+    }
+
+    /// Puts the exec process into the container's cgroups. Where the container's cgroup v2
+    /// directory cannot take processes (it has enabled controllers for sub-cgroups: a
+    /// systemd inside), it joins the init's own cgroup there instead, as runc does.
+    private func joinCgroups(_ pid: Int32) throws(RuntimeError) {
+        let initCgroups = CgroupPaths.parseProcCgroup((try? FileSystem.readText("/proc/\(record.pid)/cgroup")) ?? "")
+        for directory in record.cgroupDirectories {
+            do {
+                try FileSystem.writeValue("\(directory)/cgroup.procs", String(pid))
+            } catch {
+                if error.errno == EBUSY, let path = initCgroups[""], let layout = try? CgroupLayout.current(),
+                    let unified = layout.hierarchies.first(where: { $0.version == .v2 && directory.hasPrefix($0.mountPoint) })
+                {
+                    let fallback = unified.directory(for: path)
+                    if (try? FileSystem.writeValue("\(fallback)/cgroup.procs", String(pid))) != nil { continue }
+                }
+                throw RuntimeError(.system, "add exec process \(pid) to cgroup \(directory): \(error)")
+            }
+        }
     }
 }

@@ -21,12 +21,13 @@ extension Runtime {
         let container = try create(id: id, options: options, keepTerminal: !detach)
         let record = container.record
         var notify: Int32?
+        defer { if let notify { close(notify) } }
         do {
             if options.notifySocket != nil { notify = try NotifySocket.listen(stateDirectory: store.directory(id)) }
             try releaseInit(record)
             try runPoststart(record)
-            if let notify, let hostSocket = options.notifySocket {
-                defer { close(notify) }
+            // Detached, run returns only once READY=1 is passed on (or the container ended).
+            if detach, let notify, let hostSocket = options.notifySocket {
                 try NotifySocket.forwardReady(from: notify, to: hostSocket, pid: record.pid, startTime: record.startTime)
             }
         } catch {
@@ -36,31 +37,15 @@ extension Runtime {
         }
         if detach { return 0 }
 
-        let code: Int32
-        if let master = container.terminal {
-            code = TerminalProxy.run(master: master, child: container.pid, signals: forwarded)
-            close(master)
-        } else {
-            code = forwardSignals(to: container.pid, waiting: forwarded)
+        var foreground = ForegroundProcess(pid: container.pid, signals: forwarded, master: container.terminal)
+        if let notify, let hostSocket = options.notifySocket {
+            foreground.notify = .init(socket: notify, hostSocket: hostSocket, mainPid: record.pid)
         }
+        let code = foreground.wait()
+        if let master = container.terminal { close(master) }
         if !keep {
             try delete(id: id, force: true)
         }
         return code
-    }
-
-    /// Waits for the child `pid`, passing on every signal in `signals` except SIGCHLD.
-    func forwardSignals(to pid: Int32, waiting signals: sigset_t) -> Int32 {
-        var set = signals
-        while true {
-            var status: Int32 = 0
-            let reaped = waitpid(pid, &status, WNOHANG)
-            if reaped == pid { return ProcessWaiting.exitCode(fromWaitStatus: status) }
-            if reaped < 0 && errno != EINTR { return 255 }
-            var info = siginfo_t()
-            let signal = sigwaitinfo(&set, &info)
-            if signal < 0 || signal == SIGCHLD { continue }
-            _ = Glibc.kill(pid, signal)
-        }
     }
 }

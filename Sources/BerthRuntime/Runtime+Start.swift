@@ -25,6 +25,8 @@ extension Runtime {
         defer { if let notify { close(notify) } }
         try releaseInit(record)
         try runPoststart(record)
+        // The wait for READY=1 may be long: `delete`, `pause` and the rest must not wait too.
+        lock.release()
         if let notify, let notifySocket {
             try NotifySocket.forwardReady(from: notify, to: notifySocket, pid: record.pid, startTime: record.startTime)
         }

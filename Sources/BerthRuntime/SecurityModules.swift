@@ -28,17 +28,18 @@ public enum SecurityModules {
 
     /// Sets the profile and label the next exec takes on.
     static func applyOnExec(apparmorProfile: String?, selinuxLabel: String?) throws(SystemError) {
+        // Through ProcFiles: in `exec` this runs in the container's mount namespace.
         if let profile = apparmorProfile, !profile.isEmpty {
-            let path = FileSystem.exists("/proc/self/attr/apparmor/exec") ? "/proc/self/attr/apparmor/exec" : "/proc/self/attr/exec"
+            let file = ProcFiles.exists("attr/apparmor/exec") ? "attr/apparmor/exec" : "attr/exec"
             do {
-                try FileSystem.writeValue(path, "exec \(profile)")
+                try ProcFiles.write(file, "exec \(profile)")
             } catch {
                 throw SystemError(stage: "apply apparmor profile", subject: profile, errno: error.errno, detail: "is the profile loaded? (apparmor_parser)")
             }
         }
         if let label = selinuxLabel, !label.isEmpty {
             do {
-                try FileSystem.writeValue("/proc/self/attr/exec", label)
+                try ProcFiles.write("attr/exec", label)
             } catch {
                 throw SystemError(stage: "apply selinux label", subject: label, errno: error.errno)
             }

@@ -140,5 +140,18 @@ public struct SyncChannel: Sendable {
         }
     }
 
+    /// Sends "go". If the child has already failed (and so closed its end), its reason is
+    /// waiting in the socket: that becomes the error, not the broken pipe.
+    func sendGo() throws(RuntimeError) {
+        do {
+            try send(.go)
+        } catch {
+            if case .failed(let text)? = try? receive() {
+                throw RuntimeError(.system, "unable to start container process: \(text)")
+            }
+            throw error
+        }
+    }
+
     public func close() { _ = Glibc.close(descriptor) }
 }

@@ -132,9 +132,11 @@ public enum SeccompFilter {
         for (index, rule) in (profile.syscalls ?? []).enumerated() {
             let field = "linux.seccomp.syscalls[\(index)]"
             let ruleAction = try action(rule.action, errno: rule.errnoRet, field: field)
-            if rule.action == "SCMP_ACT_NOTIFY", rule.names.contains("write") {
-                // As runc: the runtime writes to its parent after the filter is in place.
-                throw SeccompError(message: "\(field): SCMP_ACT_NOTIFY cannot be used for the write syscall")
+            // The runtime itself talks to its parent after the filter is in place (runc
+            // forbids write for the same reason); a notified call would wait for a
+            // listener that only gets the descriptor through that very call.
+            if rule.action == "SCMP_ACT_NOTIFY", let name = rule.names.first(where: { ["write", "sendmsg", "sendto"].contains($0) }) {
+                throw SeccompError(message: "\(field): SCMP_ACT_NOTIFY cannot be used for the \(name) syscall (berth reports to its parent with it)")
             }
             if ruleAction == defaultAction { continue }
             var comparisons: [scmp_arg_cmp] = []

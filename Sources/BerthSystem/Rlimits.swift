@@ -11,13 +11,14 @@ public enum Rlimits {
         "RLIMIT_RTPRIO": 14, "RLIMIT_RTTIME": 15,
     ]
 
-    /// Sets one limit on this process; a refusal says which limit and what the hard limit is.
-    public static func set(name: String, soft: UInt64, hard: UInt64) throws(SystemError) {
+    /// Sets one limit on process `pid` (0: this one); a refusal says which limit and what the
+    /// hard limit is.
+    public static func set(name: String, soft: UInt64, hard: UInt64, pid: Int32 = 0) throws(SystemError) {
         guard let resource = table[name] else {
             throw SystemError(stage: "set rlimit", subject: name, errno: EINVAL, detail: "unknown rlimit type")
         }
         var currentHard: UInt64 = 0
-        if berth_set_rlimit(resource, soft, hard, &currentHard) != 0 {
+        if berth_set_rlimit(pid, resource, soft, hard, &currentHard) != 0 {
             let saved = Glibc.errno
             throw SystemError(
                 stage: "set rlimit", subject: "\(name) soft=\(soft) hard=\(hard)", errno: saved,

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "berth.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
@@ -17,6 +18,7 @@
 #include <sys/signalfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -161,12 +163,41 @@ int berth_pidfd_send_signal(int pidfd, int sig) {
     return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
 }
 
+/* Without close_range (before 5.9) or CLOSE_RANGE_CLOEXEC (before 5.11): the same by
+ * walking /proc/self/fd, so that no descriptor ever reaches a container unnoticed. */
+static int for_each_open_descriptor(unsigned int first, unsigned int last, int cloexec) {
+    int directory = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (directory < 0) return -1;
+    DIR *listing = fdopendir(directory);
+    if (listing == NULL) {
+        close(directory);
+        return -1;
+    }
+    int found[1024];
+    int count = 0;
+    struct dirent *entry;
+    while ((entry = readdir(listing)) != NULL && count < 1024) {
+        char *end;
+        long fd = strtol(entry->d_name, &end, 10);
+        if (*end != 0 || entry->d_name[0] == '.' || fd == directory) continue;
+        if ((unsigned long)fd >= first && (unsigned long)fd <= last) found[count++] = (int)fd;
+    }
+    closedir(listing);
+    for (int index = 0; index < count; index++) {
+        if (cloexec) fcntl(found[index], F_SETFD, FD_CLOEXEC);
+        else close(found[index]);
+    }
+    return 0;
+}
+
 int berth_close_range_cloexec(unsigned int first) {
-    return (int)syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC);
+    if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return 0;
+    return for_each_open_descriptor(first, ~0U, 1);
 }
 
 int berth_close_range(unsigned int first, unsigned int last) {
-    return (int)syscall(SYS_close_range, first, last, 0);
+    if (syscall(SYS_close_range, first, last, 0) == 0) return 0;
+    return for_each_open_descriptor(first, last, 0);
 }
 
 int berth_execveat(int fd, char *const argv[], char *const envp[]) {
@@ -231,12 +262,12 @@ int berth_join_session_keyring(const char *name) {
     return (int)syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name, 0, 0, 0);
 }
 
-int berth_set_rlimit(int resource, uint64_t soft, uint64_t hard, uint64_t *current_hard) {
+int berth_set_rlimit(int pid, int resource, uint64_t soft, uint64_t hard, uint64_t *current_hard) {
     struct rlimit limit = {.rlim_cur = soft, .rlim_max = hard};
-    if (setrlimit(resource, &limit) == 0) return 0;
+    if (prlimit(pid, resource, &limit, NULL) == 0) return 0;
     int saved = errno;
     struct rlimit current;
-    if (getrlimit(resource, &current) == 0) *current_hard = current.rlim_max;
+    if (prlimit(pid, resource, NULL, &current) == 0) *current_hard = current.rlim_max;
     errno = saved;
     return -1;
 }
@@ -367,3 +398,9 @@ int berth_set_affinity(int pid, const char *list) {
 }
 
 int berth_signalfd(const void *mask) { return signalfd(-1, (const sigset_t *)mask, SFD_CLOEXEC); }
+
+int berth_is_procfs(int fd) {
+    struct statfs info;
+    if (fstatfs(fd, &info) != 0) return -1;
+    return info.f_type == 0x9fa0 ? 1 : 0;
+}

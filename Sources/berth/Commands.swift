@@ -15,6 +15,9 @@ struct Command: Sendable {
     let errorPrefix: String?
     /// Flags only before the first argument (runc's exec: `exec ID ls -l` runs `ls -l`).
     var flagsBeforeArguments = false
+    /// The exit status of a failure (runc's exec fails with 255, so a caller can tell it
+    /// from the process's own exit codes).
+    var failureStatus: Int32 = 1
     let action: @Sendable (Context, ParsedArguments) throws -> Int32
 }
 
@@ -147,7 +150,7 @@ enum Commands {
             try context.runtime.events(id: id, interval: interval) { line in context.printOut(line + "\n") }
             return 0
         },
-        Command(name: "exec", usage: "exec [--tty] [--console-socket PATH] [--cwd DIR] [--env K=V] [--user UID[:GID]] [--additional-gids GID] [--cap CAP] [--no-new-privs] [--apparmor PROFILE] [--process-label LABEL] [--detach] [--pid-file FILE] [--preserve-fds N] [--ignore-paused] [--process process.json] ID [COMMAND [ARGS...]]", flags: ExecFlags.definitions, arguments: (1, 4096), errorPrefix: nil, flagsBeforeArguments: true) { context, arguments in
+        Command(name: "exec", usage: "exec [--tty] [--console-socket PATH] [--cwd DIR] [--env K=V] [--user UID[:GID]] [--additional-gids GID] [--cap CAP] [--no-new-privs] [--apparmor PROFILE] [--process-label LABEL] [--detach] [--pid-file FILE] [--preserve-fds N] [--ignore-paused] [--process process.json] ID [COMMAND [ARGS...]]", flags: ExecFlags.definitions, arguments: (1, 4096), errorPrefix: "exec failed", flagsBeforeArguments: true, failureStatus: 255) { context, arguments in
             let request = try ExecFlags.request(arguments)
             return try context.runtime.exec(id: arguments.positional[0], request: request)
         },

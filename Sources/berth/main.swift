@@ -143,7 +143,7 @@ func main() -> Int32 {
         default: message = "\(error)"
         }
         emitError(command.errorPrefix.map { "\($0): \(message)" } ?? message, destination: destination)
-        return 1
+        return command.failureStatus
     }
 }
 

@@ -80,4 +80,20 @@ struct ActivationTests {
         #expect(try sandbox.berth(["delete", "-f", created]).status == 0)
         #expect(sandbox.leftovers(id: created).isEmpty)
     }
+
+    @Test("NOTIFY_SOCKET with a user namespace: the notify directory in berth's 0700 state root is bound from the host")
+    func notifyInUserNamespace() throws {
+        let sandbox = try userNamespaceSandbox()
+        let receiver = try NotifyReceiver(path: "\(sandbox.directory)/systemd-notify.sock")
+        // The mount point exists, as in an image whose files the mapped root owns (it cannot
+        // create directories in this root-owned rootfs).
+        try FileManager.default.createDirectory(atPath: "\(sandbox.rootfs)/run/notify", withIntermediateDirectories: true)
+        let id = sandbox.newID("notifyuserns")
+        try sandbox.writeConfig(id: id, args: ["/bin/probe", "notify", "READY=1", "1000"]) { addUserNamespace(&$0) }
+        let run = try execute(Binaries.berth, ["--root", sandbox.root, "run", "-d", "-b", sandbox.bundle, id], environment: ["NOTIFY_SOCKET": receiver.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(receiver.receive(seconds: 1)?.contains("READY=1") == true)
+        #expect(try sandbox.berth(["delete", "-f", id]).status == 0)
+        #expect(sandbox.leftovers(id: id).isEmpty)
+    }
 }

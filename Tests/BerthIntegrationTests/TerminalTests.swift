@@ -117,4 +117,20 @@ struct TerminalTests {
         #expect(sizes == ["30 100", "50 132"], "\(output.stdout)")
         #expect(try sandbox.berth(["delete", "-f", id]).status == 0)
     }
+
+    @Test("exec -t with more input than the terminal buffers: input and output both keep flowing")
+    func largeInput() throws {
+        let sandbox = try Sandbox(tools: ["sh", "tee", "wc"])
+        let id = sandbox.newID("bulk")
+        try sandbox.writeConfig(id: id, args: ["/bin/probe", "sleep", "1000"])
+        #expect(try sandbox.berth(["run", "-d", "-b", sandbox.bundle, id]).status == 0)
+        let line = String(repeating: "x", count: 99) + "\n"
+        let input = String(repeating: line, count: 2000)  // 200 KB, far more than a pty holds
+        // tee writes everything back while more input arrives; wc counts what got through.
+        // (The terminal's own echo may drop characters under such load: the kernel's rule.)
+        let output = try execute("/usr/bin/timeout", ["60", Binaries.berth, "--root", sandbox.root, "exec", "-t", id, "/bin/sh", "-c", "tee /dev/stderr | wc -c"], stdin: input)
+        #expect(output.status == 0, "exit \(output.status) (124 is the timeout): \(output.stderr)")
+        #expect(output.stdout.contains("200000\r\n"), "every byte reached the process")
+        #expect(try sandbox.berth(["delete", "-f", id]).status == 0)
+    }
 }

@@ -37,7 +37,12 @@ struct UserNamespaceTests {
         #expect(sandbox.leftovers(id: id).isEmpty)
 
         let running = sandbox.newID("userns")
-        try sandbox.writeConfig(id: running, args: ["/bin/probe", "sleep", "1000"]) { addUserNamespace(&$0) }
+        // rlimits and the OOM score are set by the parent, on the host side of the user namespace.
+        try sandbox.writeConfig(id: running, args: ["/bin/probe", "sleep", "1000"]) { config in
+            addUserNamespace(&config)
+            set(&config, ["process", "oomScoreAdj"], 300)
+            set(&config, ["process", "rlimits"], [["type": "RLIMIT_NOFILE", "soft": 900, "hard": 1000]])
+        }
         #expect(try sandbox.berth(["run", "-d", "-b", sandbox.bundle, running]).status == 0)
         let pid = try initPid(sandbox, running)
         let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
@@ -46,6 +51,8 @@ struct UserNamespaceTests {
         #expect(exec.status == 0, "\(exec.stderr)")
         let inside = try ProbeReport(exec.stdout)
         #expect(inside.int("uid") == 0)
+        #expect(inside["oomScoreAdj"] as? String == "300")
+        #expect((inside["nofile"] as? [String: Int]) == ["soft": 900, "hard": 1000], "\(inside.object)")
         #expect((inside["namespaces"] as? [String: String])?["user"] == namespaceLinks(pid: pid)["user"])
         #expect(try sandbox.berth(["delete", "-f", running]).status == 0)
         #expect(sandbox.leftovers(id: running).isEmpty)
@@ -55,7 +62,11 @@ struct UserNamespaceTests {
     func boundHostFile() throws {
         let sandbox = try userNamespaceSandbox()
         let id = sandbox.newID("hostfile")
-        let hostFile = "\(sandbox.directory)/host-owned"
+        // In a 0700 directory: the source is resolved on the host, not by the mapped root.
+        let privateDirectory = "\(sandbox.directory)/private"
+        try FileManager.default.createDirectory(atPath: privateDirectory, withIntermediateDirectories: true)
+        chmod(privateDirectory, 0o700)
+        let hostFile = "\(privateDirectory)/host-owned"
         try writeFile(hostFile, "original\n")
         try writeFile("\(sandbox.rootfs)/etc/host-owned", "")
         try sandbox.writeConfig(id: id, args: ["/bin/sh", "-c", "id -u; echo changed >> /etc/host-owned; echo written=$?"]) { config in

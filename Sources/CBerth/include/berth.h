@@ -64,6 +64,9 @@ int berth_open_tree_clone(const char *path, int recursive);
 int berth_mount_set_idmap(int tree_fd, int userns_fd, int recursive);
 int berth_move_mount_onto(int tree_fd, int target_fd);
 
+/* 1 when `fd` is on procfs (fstatfs f_type PROC_SUPER_MAGIC), 0 when not, -1 on error. */
+int berth_is_procfs(int fd);
+
 int berth_pidfd_open(pid_t pid);
 int berth_pidfd_send_signal(int pidfd, int sig);
 int berth_close_range_cloexec(unsigned int first);
@@ -127,8 +130,9 @@ int berth_signalfd(const void *mask);
 /* A close-on-exec eventfd (for cgroup v1 OOM notifications). */
 int berth_eventfd(void);
 
-/* setrlimit for this process; on failure *current_hard holds the hard limit in force. */
-int berth_set_rlimit(int resource, uint64_t soft, uint64_t hard, uint64_t *current_hard);
+/* prlimit for process `pid` (0: this one); on failure *current_hard holds the hard limit
+ * in force. */
+int berth_set_rlimit(int pid, int resource, uint64_t soft, uint64_t hard, uint64_t *current_hard);
 
 /* The exec trampoline (tools/trampoline), as a sealed, close-on-exec memfd. */
 extern const unsigned char berth_trampoline_image[];
