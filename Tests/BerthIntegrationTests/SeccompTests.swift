@@ -85,7 +85,11 @@ struct SeccompTests {
         listener.standardOutput = FileHandle.nullDevice
         listener.standardError = FileHandle.nullDevice
         try listener.run()
-        defer { listener.terminate() }
+        // SIGKILL: the test runner's threads block SIGTERM, and a spawned process inherits that.
+        defer {
+            Glibc.kill(listener.processIdentifier, SIGKILL)
+            listener.waitUntilExit()
+        }
         try waitFor { FileManager.default.fileExists(atPath: socketPath) }
 
         let id = sandbox.newID("notify")

@@ -28,7 +28,11 @@ final class ConsoleReceiver {
     }
 
     deinit {
-        if process.isRunning { process.terminate() }
+        // SIGKILL: the test runner's threads block SIGTERM, and a spawned process inherits that.
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
     }
 }
 

@@ -1,0 +1,1 @@
+// The plugins are the products of the dependencies; this target only pulls them in.
