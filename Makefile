@@ -5,12 +5,15 @@ SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 
 # Debian packages the build, the tests and the benchmarks use.
-PACKAGES := busybox-static podman containerd runc crun hyperfine time iproute2 gcc libseccomp-dev pkg-config python3 bsdutils
+PACKAGES := busybox-static podman containerd runc crun hyperfine time iproute2 gcc libseccomp-dev pkg-config python3 python3-venv bsdutils
+# The independent CRI client the tests drive berthd with (PyPI), in a venv of our own.
+PYTHON_PACKAGES := container-runtime-interface-api grpcio protobuf
+VENV := .build/venv
 RELEASE_FLAGS := -c release
 BERTH := .build/release/berth
 PROBE := .build/release/berth-probe
 
-.PHONY: all deps build demo test unit-test bench clean
+.PHONY: all deps python-deps build demo test unit-test bench clean
 
 all: build
 
@@ -22,6 +25,11 @@ deps:
 	fi
 	@command -v swift >/dev/null || { echo "swift 6 is required (expected at /opt/swift/usr/bin)"; exit 1; }
 
+python-deps: deps
+	@[ -x $(VENV)/bin/python ] && $(VENV)/bin/python -c 'import cri_api.v1.api_pb2, grpc' 2>/dev/null || { \
+	  echo "installing into $(VENV): $(PYTHON_PACKAGES)"; \
+	  python3 -m venv $(VENV) && $(VENV)/bin/pip install -q $(PYTHON_PACKAGES); }
+
 build: deps
 	swift build $(RELEASE_FLAGS) --product berth
 	swift build $(RELEASE_FLAGS) --product berth-probe
@@ -30,9 +38,10 @@ build: deps
 demo: build
 	./scripts/demo.sh $(BERTH)
 
-# Integration tests find the release binaries through these variables.
-test: build
-	BERTH_BINARY=$(CURDIR)/$(BERTH) BERTH_PROBE=$(CURDIR)/$(PROBE) swift test 2>&1 | tee .build/test.log | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Write|Linking|Build|Applying|Wrapping)'; \
+# Integration tests find the release binaries and the CRI client through these variables
+# (berthd is the debug build swift test makes).
+test: build python-deps
+	BERTH_BINARY=$(CURDIR)/$(BERTH) BERTH_PROBE=$(CURDIR)/$(PROBE) CRI_PYTHON=$(CURDIR)/$(VENV)/bin/python swift test 2>&1 | tee .build/test.log | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Write|Linking|Build|Applying|Wrapping)'; \
 	  status=$${PIPESTATUS[0]}; ./scripts/tidy-swiftpm-tmp.sh; exit $$status
 
 bench: build

@@ -1,0 +1,78 @@
+import BerthCRI
+import BerthJSON
+import GRPCCore
+import Logging
+
+/// The CRI RuntimeService. `Version`, `Status` and `RuntimeConfig` answer; pods and
+/// containers come with their own issue, and until then each call answers UNIMPLEMENTED.
+public struct CRIRuntimeService: Runtime_V1_RuntimeService.SimpleServiceProtocol {
+    let configuration: DaemonConfiguration
+    let logger: Logger
+
+    public init(configuration: DaemonConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    public func version(request: Runtime_V1_VersionRequest, context: ServerContext) async throws -> Runtime_V1_VersionResponse {
+        var response = Runtime_V1_VersionResponse()
+        // `version` is the CRI API version of the kubelet's own request schema.
+        response.version = "0.1.0"
+        response.runtimeName = "berth"
+        response.runtimeVersion = DaemonConfiguration.version
+        response.runtimeApiVersion = "v1"
+        return response
+    }
+
+    public func status(request: Runtime_V1_StatusRequest, context: ServerContext) async throws -> Runtime_V1_StatusResponse {
+        var runtimeReady = Runtime_V1_RuntimeCondition()
+        runtimeReady.type = "RuntimeReady"
+        runtimeReady.status = true
+        var networkReady = Runtime_V1_RuntimeCondition()
+        networkReady.type = "NetworkReady"
+        networkReady.status = false
+        networkReady.reason = "NetworkPluginNotReady"
+        networkReady.message = "berthd has no CNI networking yet: pods cannot get a network"
+        var response = Runtime_V1_StatusResponse()
+        response.status.conditions = [runtimeReady, networkReady]
+        if request.verbose {
+            let config: JSONValue = ["address": .string(configuration.address), "root": .string(configuration.root), "state": .string(configuration.state)]
+            response.info["config"] = config.serialized()
+        }
+        return response
+    }
+
+    public func runtimeConfig(request: Runtime_V1_RuntimeConfigRequest, context: ServerContext) async throws -> Runtime_V1_RuntimeConfigResponse {
+        var response = Runtime_V1_RuntimeConfigResponse()
+        response.linux.cgroupDriver = .cgroupfs
+        return response
+    }
+
+    public func runPodSandbox(request: Runtime_V1_RunPodSandboxRequest, context: ServerContext) async throws -> Runtime_V1_RunPodSandboxResponse { throw RPCError.unimplemented("RunPodSandbox") }
+    public func stopPodSandbox(request: Runtime_V1_StopPodSandboxRequest, context: ServerContext) async throws -> Runtime_V1_StopPodSandboxResponse { throw RPCError.unimplemented("StopPodSandbox") }
+    public func removePodSandbox(request: Runtime_V1_RemovePodSandboxRequest, context: ServerContext) async throws -> Runtime_V1_RemovePodSandboxResponse { throw RPCError.unimplemented("RemovePodSandbox") }
+    public func podSandboxStatus(request: Runtime_V1_PodSandboxStatusRequest, context: ServerContext) async throws -> Runtime_V1_PodSandboxStatusResponse { throw RPCError.unimplemented("PodSandboxStatus") }
+    public func listPodSandbox(request: Runtime_V1_ListPodSandboxRequest, context: ServerContext) async throws -> Runtime_V1_ListPodSandboxResponse { throw RPCError.unimplemented("ListPodSandbox") }
+    public func createContainer(request: Runtime_V1_CreateContainerRequest, context: ServerContext) async throws -> Runtime_V1_CreateContainerResponse { throw RPCError.unimplemented("CreateContainer") }
+    public func startContainer(request: Runtime_V1_StartContainerRequest, context: ServerContext) async throws -> Runtime_V1_StartContainerResponse { throw RPCError.unimplemented("StartContainer") }
+    public func stopContainer(request: Runtime_V1_StopContainerRequest, context: ServerContext) async throws -> Runtime_V1_StopContainerResponse { throw RPCError.unimplemented("StopContainer") }
+    public func removeContainer(request: Runtime_V1_RemoveContainerRequest, context: ServerContext) async throws -> Runtime_V1_RemoveContainerResponse { throw RPCError.unimplemented("RemoveContainer") }
+    public func listContainers(request: Runtime_V1_ListContainersRequest, context: ServerContext) async throws -> Runtime_V1_ListContainersResponse { throw RPCError.unimplemented("ListContainers") }
+    public func containerStatus(request: Runtime_V1_ContainerStatusRequest, context: ServerContext) async throws -> Runtime_V1_ContainerStatusResponse { throw RPCError.unimplemented("ContainerStatus") }
+    public func updateContainerResources(request: Runtime_V1_UpdateContainerResourcesRequest, context: ServerContext) async throws -> Runtime_V1_UpdateContainerResourcesResponse { throw RPCError.unimplemented("UpdateContainerResources") }
+    public func reopenContainerLog(request: Runtime_V1_ReopenContainerLogRequest, context: ServerContext) async throws -> Runtime_V1_ReopenContainerLogResponse { throw RPCError.unimplemented("ReopenContainerLog") }
+    public func execSync(request: Runtime_V1_ExecSyncRequest, context: ServerContext) async throws -> Runtime_V1_ExecSyncResponse { throw RPCError.unimplemented("ExecSync") }
+    public func exec(request: Runtime_V1_ExecRequest, context: ServerContext) async throws -> Runtime_V1_ExecResponse { throw RPCError.unimplemented("Exec") }
+    public func attach(request: Runtime_V1_AttachRequest, context: ServerContext) async throws -> Runtime_V1_AttachResponse { throw RPCError.unimplemented("Attach") }
+    public func portForward(request: Runtime_V1_PortForwardRequest, context: ServerContext) async throws -> Runtime_V1_PortForwardResponse { throw RPCError.unimplemented("PortForward") }
+    public func containerStats(request: Runtime_V1_ContainerStatsRequest, context: ServerContext) async throws -> Runtime_V1_ContainerStatsResponse { throw RPCError.unimplemented("ContainerStats") }
+    public func listContainerStats(request: Runtime_V1_ListContainerStatsRequest, context: ServerContext) async throws -> Runtime_V1_ListContainerStatsResponse { throw RPCError.unimplemented("ListContainerStats") }
+    public func podSandboxStats(request: Runtime_V1_PodSandboxStatsRequest, context: ServerContext) async throws -> Runtime_V1_PodSandboxStatsResponse { throw RPCError.unimplemented("PodSandboxStats") }
+    public func listPodSandboxStats(request: Runtime_V1_ListPodSandboxStatsRequest, context: ServerContext) async throws -> Runtime_V1_ListPodSandboxStatsResponse { throw RPCError.unimplemented("ListPodSandboxStats") }
+    public func updateRuntimeConfig(request: Runtime_V1_UpdateRuntimeConfigRequest, context: ServerContext) async throws -> Runtime_V1_UpdateRuntimeConfigResponse { throw RPCError.unimplemented("UpdateRuntimeConfig") }
+    public func checkpointContainer(request: Runtime_V1_CheckpointContainerRequest, context: ServerContext) async throws -> Runtime_V1_CheckpointContainerResponse { throw RPCError.unimplemented("CheckpointContainer") }
+    public func getContainerEvents(request: Runtime_V1_GetEventsRequest, response: RPCWriter<Runtime_V1_ContainerEventResponse>, context: ServerContext) async throws { throw RPCError.unimplemented("GetContainerEvents") }
+    public func listMetricDescriptors(request: Runtime_V1_ListMetricDescriptorsRequest, context: ServerContext) async throws -> Runtime_V1_ListMetricDescriptorsResponse { throw RPCError.unimplemented("ListMetricDescriptors") }
+    public func listPodSandboxMetrics(request: Runtime_V1_ListPodSandboxMetricsRequest, context: ServerContext) async throws -> Runtime_V1_ListPodSandboxMetricsResponse { throw RPCError.unimplemented("ListPodSandboxMetrics") }
+    public func updatePodSandboxResources(request: Runtime_V1_UpdatePodSandboxResourcesRequest, context: ServerContext) async throws -> Runtime_V1_UpdatePodSandboxResourcesResponse { throw RPCError.unimplemented("UpdatePodSandboxResources") }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+
+extension Binaries {
+    /// berthd: the debug build `swift test` makes, unless `make test` names another.
+    static let berthd = ProcessInfo.processInfo.environment["BERTHD_BINARY"] ?? "\(packageRoot)/.build/debug/berthd"
+    /// The Python with the CRI client package (`make test` makes .build/venv).
+    static let criPython = ProcessInfo.processInfo.environment["CRI_PYTHON"] ?? "\(packageRoot)/.build/venv/bin/python"
+    /// Under `make test` always (a missing piece then fails loudly, not skips).
+    static var daemonAvailable: Bool {
+        if ProcessInfo.processInfo.environment["CRI_PYTHON"] != nil { return true }
+        return getuid() == 0 && FileManager.default.isExecutableFile(atPath: berthd) && FileManager.default.isExecutableFile(atPath: criPython)
+    }
+}
+
+/// A berthd on a private socket, root and state directory, stopped (SIGTERM, then SIGKILL)
+/// and removed when the test ends.
+final class RunningDaemon {
+    let directory: String
+    let socket: String
+    let process = Process()
+    let logPath: String
+
+    init(extraArguments: [String] = []) throws {
+        directory = try makeTemporaryDirectory(prefix: "berthd-it")
+        socket = "\(directory)/berth.sock"
+        logPath = "\(directory)/berthd.log"
+        try writeFile(logPath, "")
+        process.executableURL = URL(fileURLWithPath: Binaries.berthd)
+        process.arguments = ["--address", socket, "--root", "\(directory)/root", "--state", "\(directory)/state"] + extraArguments
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        try waitFor { FileManager.default.fileExists(atPath: socket) || !process.isRunning }
+    }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// One CRI call through the independent Python client: the response, or its error.
+    func call(_ method: String, _ request: String = "{}") throws -> [String: Any] {
+        let output = try execute(Binaries.criPython, ["\(Binaries.packageRoot)/Tests/tools/cri_client.py", socket, method, request])
+        let object = try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any]
+        return try #require(object, "\(method): \(output.stdout) \(output.stderr)")
+    }
+
+    /// SIGTERM and the exit status; SIGKILL after 10 s.
+    func stop() -> Int32 {
+        guard process.isRunning else { return process.terminationStatus }
+        Glibc.kill(process.processIdentifier, SIGTERM)
+        for _ in 0..<100 where process.isRunning { usleep(100_000) }
+        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    deinit {
+        _ = stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+@Suite("berthd: the CRI daemon", .serialized, .enabled(if: Binaries.daemonAvailable))
+struct DaemonTests {
+    @Test("Version, Status and RuntimeConfig answer the independent Python CRI client; the rest is UNIMPLEMENTED")
+    func answers() throws {
+        let daemon = try RunningDaemon()
+        let version = try daemon.call("RuntimeService.Version")
+        #expect(version["runtimeName"] as? String == "berth")
+        #expect(version["runtimeApiVersion"] as? String == "v1")
+        let status = try daemon.call("RuntimeService.Status", "{\"verbose\": true}")
+        let conditions = (status["status"] as? [String: Any])?["conditions"] as? [[String: Any]] ?? []
+        #expect(conditions.contains { $0["type"] as? String == "RuntimeReady" && $0["status"] as? Bool == true })
+        let network = conditions.first { $0["type"] as? String == "NetworkReady" }
+        #expect(network?["status"] == nil, "NetworkReady stays false")
+        #expect((network?["reason"] as? String)?.isEmpty == false)
+        #expect(((status["info"] as? [String: String])?["config"])?.contains(daemon.socket) == true)
+        let config = try daemon.call("RuntimeService.RuntimeConfig")
+        #expect(((config["linux"] as? [String: Any])?["cgroupDriver"] as? String) == "CGROUPFS")
+        let unimplemented = try daemon.call("RuntimeService.RunPodSandbox")
+        #expect((unimplemented["error"] as? [String: String])?["code"] == "UNIMPLEMENTED")
+        #expect((unimplemented["error"] as? [String: String])?["details"]?.contains("RunPodSandbox") == true)
+    }
+
+    @Test("the socket is mode 0660; SIGTERM stops berthd cleanly and removes it; a second daemon on a live socket is refused")
+    func lifecycle() throws {
+        let daemon = try RunningDaemon()
+        var info = stat()
+        #expect(stat(daemon.socket, &info) == 0 && info.st_mode & 0o777 == 0o660)
+        let second = try execute(Binaries.berthd, ["--address", daemon.socket, "--root", "\(daemon.directory)/root2"])
+        #expect(second.status == 1)
+        #expect(second.stderr.contains("another daemon is listening there"), "\(second.stderr)")
+        #expect(daemon.stop() == 0)
+        #expect(!FileManager.default.fileExists(atPath: daemon.socket))
+        #expect(daemon.log.contains("level=info msg=\"shutting down\""), "\(daemon.log)")
+    }
+
+    @Test("bad flags are refused naming the flag; JSON logs are one object per line")
+    func flagsAndLogs() throws {
+        let bad = try execute(Binaries.berthd, ["--log-level", "loud"])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("--log-level \"loud\""), "\(bad.stderr)")
+        let daemon = try RunningDaemon(extraArguments: ["--log-format", "json"])
+        _ = daemon.stop()
+        let first = try #require(daemon.log.split(separator: "\n").first)
+        let object = try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any]
+        #expect(object?["msg"] as? String == "serving CRI v1", "\(daemon.log)")
+    }
+}
