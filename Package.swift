@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .target(name: "CBerth"),
@@ -31,6 +32,11 @@ let package = Package(
         .target(name: "BerthJSON"),
         .target(name: "BerthSystem", dependencies: ["CBerth"]),
         .target(name: "BerthRuntimeSpec", dependencies: ["BerthJSON"]),
+        // The image side (DESIGN.md §2, §5): references, digests and the OCI/Docker documents.
+        .target(name: "BerthImageSpec", dependencies: ["BerthJSON"]),
+        .target(name: "BerthContent", dependencies: ["BerthImageSpec", "BerthSystem", .product(name: "Crypto", package: "swift-crypto")]),
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .target(name: "BerthSnapshots", dependencies: ["CArchive", "BerthSystem"]),
         .target(name: "BerthCgroups", dependencies: ["CBerth", "BerthSystem", "BerthJSON", "BerthRuntimeSpec"]),
         .target(
             name: "BerthRuntime",
@@ -82,6 +88,9 @@ let package = Package(
         .testTarget(name: "BerthSystemTests", dependencies: ["BerthSystem"]),
         .testTarget(name: "BerthRuntimeSpecTests", dependencies: ["BerthRuntimeSpec", "BerthJSON"]),
         .testTarget(name: "BerthCgroupsTests", dependencies: ["BerthCgroups", "BerthSystem", "BerthRuntimeSpec"]),
+        .testTarget(name: "BerthImageSpecTests", dependencies: ["BerthImageSpec", "BerthJSON"]),
+        .testTarget(name: "BerthContentTests", dependencies: ["BerthContent", "BerthImageSpec"]),
+        .testTarget(name: "BerthSnapshotsTests", dependencies: ["BerthSnapshots", "CArchive"]),
         .testTarget(name: "BerthSeccompTests", dependencies: ["BerthSeccomp", "BerthJSON"]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime", "BerthRuntimeSpec", "BerthJSON"]),
         .testTarget(name: "BerthIntegrationTests", dependencies: ["BerthJSON"]),
