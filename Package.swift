@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .target(name: "CBerth"),
@@ -37,6 +39,16 @@ let package = Package(
         .target(name: "BerthContent", dependencies: ["BerthImageSpec", "BerthSystem", .product(name: "Crypto", package: "swift-crypto")]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .target(name: "BerthSnapshots", dependencies: ["CArchive", "BerthSystem"]),
+        .target(
+            name: "BerthRegistry",
+            dependencies: [
+                "BerthImageSpec", "BerthContent", "BerthJSON",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(name: "BerthCgroups", dependencies: ["CBerth", "BerthSystem", "BerthJSON", "BerthRuntimeSpec"]),
         .target(
             name: "BerthRuntime",
@@ -91,6 +103,7 @@ let package = Package(
         .testTarget(name: "BerthImageSpecTests", dependencies: ["BerthImageSpec", "BerthJSON"]),
         .testTarget(name: "BerthContentTests", dependencies: ["BerthContent", "BerthImageSpec"]),
         .testTarget(name: "BerthSnapshotsTests", dependencies: ["BerthSnapshots", "CArchive"]),
+        .testTarget(name: "BerthRegistryTests", dependencies: ["BerthRegistry", "BerthContent", "BerthImageSpec", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "BerthSeccompTests", dependencies: ["BerthSeccomp", "BerthJSON"]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime", "BerthRuntimeSpec", "BerthJSON"]),
         .testTarget(name: "BerthIntegrationTests", dependencies: ["BerthJSON"]),

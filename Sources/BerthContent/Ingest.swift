@@ -121,6 +121,14 @@ public final class Ingest: @unchecked Sendable {
         rmdir(directory)
     }
 
+    /// Starts over from byte 0 (a server that ignored a Range request sends the whole blob).
+    public func restart() {
+        _ = ftruncate(descriptor, 0)
+        _ = lseek(descriptor, 0, SEEK_SET)
+        offset = 0
+        hasher = SHA256()
+    }
+
     /// Drops the ingest and what it holds.
     public func discard() {
         if descriptor >= 0 {
