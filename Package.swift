@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .target(name: "CBerth"),
@@ -39,6 +40,7 @@ let package = Package(
         .target(name: "BerthContent", dependencies: ["BerthImageSpec", "BerthSystem", .product(name: "Crypto", package: "swift-crypto")]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .target(name: "BerthSnapshots", dependencies: ["CArchive", "BerthSystem"]),
+        .target(name: "BerthMetadata", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "BerthRegistry",
             dependencies: [
@@ -103,6 +105,7 @@ let package = Package(
         .testTarget(name: "BerthImageSpecTests", dependencies: ["BerthImageSpec", "BerthJSON"]),
         .testTarget(name: "BerthContentTests", dependencies: ["BerthContent", "BerthImageSpec"]),
         .testTarget(name: "BerthSnapshotsTests", dependencies: ["BerthSnapshots", "CArchive"]),
+        .testTarget(name: "BerthMetadataTests", dependencies: ["BerthMetadata"]),
         .testTarget(name: "BerthRegistryTests", dependencies: ["BerthRegistry", "BerthContent", "BerthImageSpec", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "BerthSeccompTests", dependencies: ["BerthSeccomp", "BerthJSON"]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime", "BerthRuntimeSpec", "BerthJSON"]),
