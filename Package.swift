@@ -42,6 +42,13 @@ let package = Package(
         .target(name: "BerthSnapshots", dependencies: ["CArchive", "BerthSystem"]),
         .target(name: "BerthMetadata", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(
+            name: "BerthImages",
+            dependencies: [
+                "BerthImageSpec", "BerthContent", "BerthSnapshots", "BerthMetadata", "BerthRegistry", "BerthSystem",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "BerthRegistry",
             dependencies: [
                 "BerthImageSpec", "BerthContent", "BerthJSON",
@@ -84,7 +91,7 @@ let package = Package(
         .target(
             name: "BerthDaemon",
             dependencies: [
-                "BerthCRI", "BerthJSON",
+                "BerthCRI", "BerthJSON", "BerthImages", "BerthImageSpec", "BerthRegistry", "BerthMetadata",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -92,7 +99,7 @@ let package = Package(
         .executableTarget(
             name: "berthd",
             dependencies: [
-                "BerthDaemon", "BerthCRI",
+                "BerthDaemon", "BerthCRI", "BerthImages", "BerthRegistry",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),

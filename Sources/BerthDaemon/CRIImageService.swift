@@ -1,21 +1,148 @@
 import BerthCRI
+import BerthImageSpec
+import BerthImages
+import BerthJSON
+import BerthMetadata
+import BerthRegistry
+import Glibc
 import GRPCCore
 import Logging
 
-/// The CRI ImageService. The image store and pulls are being built (issue 5); until each
-/// call works it answers UNIMPLEMENTED.
+/// The CRI ImageService over berthd's image store.
 public struct CRIImageService: Runtime_V1_ImageService.SimpleServiceProtocol {
     let configuration: DaemonConfiguration
+    let store: ImageStore
     let logger: Logger
 
-    public init(configuration: DaemonConfiguration, logger: Logger) {
+    public init(configuration: DaemonConfiguration, store: ImageStore, logger: Logger) {
         self.configuration = configuration
+        self.store = store
         self.logger = logger
     }
 
-    public func listImages(request: Runtime_V1_ListImagesRequest, context: ServerContext) async throws -> Runtime_V1_ListImagesResponse { throw RPCError.unimplemented("ListImages") }
-    public func imageStatus(request: Runtime_V1_ImageStatusRequest, context: ServerContext) async throws -> Runtime_V1_ImageStatusResponse { throw RPCError.unimplemented("ImageStatus") }
-    public func pullImage(request: Runtime_V1_PullImageRequest, context: ServerContext) async throws -> Runtime_V1_PullImageResponse { throw RPCError.unimplemented("PullImage") }
-    public func removeImage(request: Runtime_V1_RemoveImageRequest, context: ServerContext) async throws -> Runtime_V1_RemoveImageResponse { throw RPCError.unimplemented("RemoveImage") }
-    public func imageFsInfo(request: Runtime_V1_ImageFsInfoRequest, context: ServerContext) async throws -> Runtime_V1_ImageFsInfoResponse { throw RPCError.unimplemented("ImageFsInfo") }
+    public func pullImage(request: Runtime_V1_PullImageRequest, context: ServerContext) async throws -> Runtime_V1_PullImageResponse {
+        let auth = request.auth
+        let credentials: RegistryCredentials?
+        do {
+            credentials = try RegistryCredentials(username: auth.username, password: auth.password, auth: auth.auth, identityToken: auth.identityToken, registryToken: auth.registryToken)
+        } catch {
+            throw RPCError(code: .invalidArgument, message: "PullImage \(request.image.image): \(error.message)")
+        }
+        let image: ImageRecord
+        do {
+            image = try await store.pull(request.image.image, credentials: credentials)
+        } catch {
+            throw RPCError(code: Self.code(error.code), message: "PullImage \(request.image.image): \(error.message)")
+        }
+        var response = Runtime_V1_PullImageResponse()
+        response.imageRef = image.id
+        return response
+    }
+
+    public func listImages(request: Runtime_V1_ListImagesRequest, context: ServerContext) async throws -> Runtime_V1_ListImagesResponse {
+        var images = try await records()
+        if request.hasFilter, request.filter.hasImage, !request.filter.image.image.isEmpty {
+            let wanted = request.filter.image.image
+            let resolved = try? await store.image(wanted)
+            images = images.filter { $0.id == resolved?.id }
+        }
+        var response = Runtime_V1_ListImagesResponse()
+        response.images = images.map(Self.image)
+        return response
+    }
+
+    public func imageStatus(request: Runtime_V1_ImageStatusRequest, context: ServerContext) async throws -> Runtime_V1_ImageStatusResponse {
+        var response = Runtime_V1_ImageStatusResponse()
+        // An image that is not there is an empty answer, not an error (the kubelet asks to
+        // learn whether it must pull).
+        guard let image = try await lookup(request.image.image) else { return response }
+        response.image = Self.image(image)
+        if request.verbose {
+            response.info["info"] = String(decoding: image.configJSON, as: UTF8.self)
+        }
+        return response
+    }
+
+    public func removeImage(request: Runtime_V1_RemoveImageRequest, context: ServerContext) async throws -> Runtime_V1_RemoveImageResponse {
+        do {
+            try await store.remove(request.image.image)
+        } catch {
+            throw RPCError(code: .internalError, message: "RemoveImage \(request.image.image): \(error.message)")
+        }
+        return Runtime_V1_RemoveImageResponse()
+    }
+
+    public func imageFsInfo(request: Runtime_V1_ImageFsInfoRequest, context: ServerContext) async throws -> Runtime_V1_ImageFsInfoResponse {
+        var usage: (bytes: Int64, inodes: Int64) = store.content.usage()
+        for snapshot in store.snapshots.list() {
+            let used = store.snapshots.usage(snapshot)
+            usage.bytes += used.bytes
+            usage.inodes += used.inodes
+        }
+        var filesystem = Runtime_V1_FilesystemUsage()
+        filesystem.timestamp = Int64(ContinuousClockNanoseconds.now())
+        filesystem.fsID.mountpoint = configuration.root
+        filesystem.usedBytes.value = UInt64(max(0, usage.bytes))
+        filesystem.inodesUsed.value = UInt64(max(0, usage.inodes))
+        var response = Runtime_V1_ImageFsInfoResponse()
+        response.imageFilesystems = [filesystem]
+        return response
+    }
+
+    func records() async throws -> [ImageRecord] {
+        do {
+            return try await store.images()
+        } catch {
+            throw RPCError(code: .internalError, message: "list images: \(error.message)")
+        }
+    }
+
+    func lookup(_ reference: String) async throws -> ImageRecord? {
+        do {
+            return try await store.image(reference)
+        } catch {
+            throw RPCError(code: .internalError, message: "image \(reference): \(error.message)")
+        }
+    }
+
+    /// The CRI's view of an image: tags and digests apart, the user from the config
+    /// (a number is a uid, anything else a user name).
+    static func image(_ record: ImageRecord) -> Runtime_V1_Image {
+        var image = Runtime_V1_Image()
+        image.id = record.id
+        image.repoTags = record.names.filter { !$0.contains("@") }
+        image.repoDigests = record.names.filter { $0.contains("@") }
+        image.size = UInt64(max(0, record.size))
+        image.pinned = record.pinned
+        image.spec.image = record.id
+        if let configuration = try? ImageConfiguration.parse(record.configJSON, source: record.id), let user = configuration.config?.user, !user.isEmpty {
+            let name = String(user.split(separator: ":", maxSplits: 1).first ?? "")
+            if let uid = Int64(name) {
+                image.uid.value = uid
+            } else {
+                image.username = name
+            }
+        }
+        return image
+    }
+
+    static func code(_ code: ImageStoreError.Code) -> RPCError.Code {
+        switch code {
+        case .invalidReference: .invalidArgument
+        case .notFound: .notFound
+        case .unauthorized: .permissionDenied
+        case .unavailable: .unavailable
+        case .invalidImage: .failedPrecondition
+        case .storage: .internalError
+        }
+    }
+}
+
+/// Wall-clock nanoseconds, for CRI timestamps.
+enum ContinuousClockNanoseconds {
+    static func now() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+    }
 }

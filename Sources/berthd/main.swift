@@ -1,4 +1,6 @@
 import BerthDaemon
+import BerthImages
+import BerthRegistry
 import Dispatch
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
@@ -36,9 +38,15 @@ do {
 } catch {
     fail(error.description)
 }
+let imageStore: ImageStore
+do {
+    imageStore = try ImageStore(root: configuration.root, registry: RegistryClient(logger: logger), logger: logger)
+} catch {
+    fail(error.message)
+}
 let server = GRPCServer(
     transport: .http2NIOPosix(address: .unixDomainSocket(path: configuration.address), transportSecurity: .plaintext),
-    services: [CRIRuntimeService(configuration: configuration, logger: logger), CRIImageService(configuration: configuration, logger: logger)]
+    services: [CRIRuntimeService(configuration: configuration, logger: logger), CRIImageService(configuration: configuration, store: imageStore, logger: logger)]
 )
 
 // SIGTERM and SIGINT: stop accepting, let calls in flight finish, then exit.

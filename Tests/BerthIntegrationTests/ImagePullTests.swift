@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+
+/// A helper script of Tests/tools started in the background, printing one JSON line when
+/// it is ready; killed (SIGKILL) when the test ends.
+final class BackgroundTool {
+    let process = Process()
+    let ready: [String: Any]
+
+    init(_ script: String, _ arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = ["\(Binaries.packageRoot)/Tests/tools/\(script)"] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var line = Data()
+        let handle = output.fileHandleForReading
+        while let byte = try handle.read(upToCount: 1), !byte.isEmpty, byte != Data([10]) { line.append(byte) }
+        ready = try #require(JSONSerialization.jsonObject(with: line) as? [String: Any], "\(script) did not start")
+    }
+
+    var port: Int { ready["port"] as? Int ?? 0 }
+
+    deinit {
+        Glibc.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
+/// A registry with an image built and pushed by Tests/tools/build_image.py.
+struct PushedImage {
+    let reference: String
+    let manifestDigest: String
+    let configDigest: String
+    let indexDigest: String?
+
+    init(registry port: Int, name: String, recipe: String, extra: [String] = []) throws {
+        let output = try execute("/usr/bin/python3", ["\(Binaries.packageRoot)/Tests/tools/build_image.py", "--registry", "127.0.0.1:\(port)", "--name", name, "--tag", "v1", "--recipe", recipe] + extra)
+        let object = try #require(JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any], "build_image: \(output.stderr)")
+        reference = try #require(object["reference"] as? String)
+        manifestDigest = try #require(object["manifestDigest"] as? String)
+        configDigest = try #require(object["configDigest"] as? String)
+        indexDigest = object["indexDigest"] as? String
+    }
+}
+
+@Suite("berthd pulls images from a real registry (Debian's docker-registry)", .serialized, .enabled(if: Binaries.daemonAvailable))
+struct ImagePullTests {
+    @Test("PullImage, ListImages, ImageStatus and RemoveImage through the Python CRI client; layers unpacked with whiteouts; removal frees everything")
+    func lifecycle() throws {
+        let registryDirectory = try makeTemporaryDirectory(prefix: "berth-registry")
+        defer { try? FileManager.default.removeItem(atPath: registryDirectory) }
+        let registry = try BackgroundTool("registry.py", ["--dir", registryDirectory])
+        let image = try PushedImage(registry: registry.port, name: "test/busybox", recipe: "multilayer")
+        let daemon = try RunningDaemon()
+
+        let pulled = try daemon.call("ImageService.PullImage", #"{"image": {"image": "\#(image.reference)"}}"#)
+        #expect(pulled["imageRef"] as? String == image.configDigest, "\(pulled)")
+        let list = try daemon.call("ImageService.ListImages")
+        let images = list["images"] as? [[String: Any]] ?? []
+        #expect(images.count == 1)
+        let entry = try #require(images.first)
+        #expect(entry["id"] as? String == image.configDigest)
+        #expect(entry["repoTags"] as? [String] == [image.reference])
+        #expect(entry["repoDigests"] as? [String] == ["127.0.0.1:\(registry.port)/test/busybox@\(image.manifestDigest)"])
+        #expect(entry["username"] as? String == "app")
+        #expect(Int(entry["size"] as? String ?? "0") ?? 0 > 0)
+
+        let status = try daemon.call("ImageService.ImageStatus", #"{"image": {"image": "\#(image.reference)"}, "verbose": true}"#)
+        #expect((status["image"] as? [String: Any])?["id"] as? String == image.configDigest)
+        #expect(((status["info"] as? [String: String])?["info"] ?? "").contains("\"diff_ids\""))
+        let byDigest = try daemon.call("ImageService.ImageStatus", #"{"image": {"image": "127.0.0.1:\#(registry.port)/test/busybox@\#(image.manifestDigest)"}}"#)
+        #expect((byDigest["image"] as? [String: Any])?["id"] as? String == image.configDigest)
+        let missing = try daemon.call("ImageService.ImageStatus", #"{"image": {"image": "127.0.0.1:\#(registry.port)/test/none:v1"}}"#)
+        #expect(missing["image"] == nil, "an unknown image is an empty answer")
+
+        // The top layer's whiteouts hide what the layers below had.
+        let snapshots = try FileManager.default.contentsOfDirectory(atPath: "\(daemon.directory)/root/snapshots")
+        #expect(snapshots.count == 3, "\(snapshots)")
+        var whiteouts = 0
+        for snapshot in snapshots {
+            var info = stat()
+            if lstat("\(daemon.directory)/root/snapshots/\(snapshot)/fs/data/to-delete.txt", &info) == 0, info.st_mode & S_IFMT == S_IFCHR { whiteouts += 1 }
+        }
+        #expect(whiteouts == 1)
+
+        let fsInfo = try daemon.call("ImageService.ImageFsInfo")
+        let used = ((fsInfo["imageFilesystems"] as? [[String: Any]])?.first?["usedBytes"] as? [String: Any])?["value"] as? String
+        #expect(Int(used ?? "0") ?? 0 > 0)
+
+        _ = try daemon.call("ImageService.RemoveImage", #"{"image": {"image": "\#(image.reference)"}}"#)
+        _ = try daemon.call("ImageService.RemoveImage", #"{"image": {"image": "\#(image.reference)"}}"#)
+        #expect((try daemon.call("ImageService.ListImages")["images"] as? [Any] ?? []).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(daemon.directory)/root/content/blobs/sha256").isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(daemon.directory)/root/snapshots").isEmpty)
+    }
+
+    @Test("an index: the host's platform is chosen; a short name is normalised as the kubelet does")
+    func index() throws {
+        let registryDirectory = try makeTemporaryDirectory(prefix: "berth-registry")
+        defer { try? FileManager.default.removeItem(atPath: registryDirectory) }
+        let registry = try BackgroundTool("registry.py", ["--dir", registryDirectory])
+        let image = try PushedImage(registry: registry.port, name: "test/multi", recipe: "index")
+        let daemon = try RunningDaemon()
+        let pulled = try daemon.call("ImageService.PullImage", #"{"image": {"image": "\#(image.reference)"}}"#)
+        let id = try #require(pulled["imageRef"] as? String, "\(pulled)")
+        let status = try daemon.call("ImageService.ImageStatus", #"{"image": {"image": "\#(id)"}, "verbose": true}"#)
+        let config = (status["info"] as? [String: String])?["info"] ?? ""
+        #expect(config.contains("\"architecture\":\"amd64\"") || config.contains("\"architecture\": \"amd64\""), "\(config.prefix(300))")
+        let entry = status["image"] as? [String: Any]
+        #expect((entry?["repoDigests"] as? [String])?.first?.hasSuffix(image.indexDigest ?? "none") == true, "the digest name is the index's")
+    }
+
+    @Test("registry errors are clear: unknown image, basic auth without and with wrong credentials (the password never shown), then the right ones")
+    func authentication() throws {
+        let registryDirectory = try makeTemporaryDirectory(prefix: "berth-registry")
+        defer { try? FileManager.default.removeItem(atPath: registryDirectory) }
+        let registry = try BackgroundTool("registry.py", ["--dir", registryDirectory, "--auth", "htpasswd", "--user", "puller", "--password", "right-secret"])
+        let image = try PushedImage(registry: registry.port, name: "private/busybox", recipe: "basic", extra: ["--user", "puller", "--password", "right-secret"])
+        let daemon = try RunningDaemon()
+        let anonymous = try daemon.call("ImageService.PullImage", #"{"image": {"image": "\#(image.reference)"}}"#)
+        let anonymousError = try #require(anonymous["error"] as? [String: String], "\(anonymous)")
+        #expect(anonymousError["code"] == "PERMISSION_DENIED")
+        #expect(anonymousError["details"]?.contains("registry 127.0.0.1:\(registry.port)") == true, "\(anonymousError)")
+        let wrong = try daemon.call("ImageService.PullImage", #"{"image": {"image": "\#(image.reference)"}, "auth": {"username": "puller", "password": "wrong-secret"}}"#)
+        let wrongError = try #require(wrong["error"] as? [String: String], "\(wrong)")
+        #expect(wrongError["details"]?.contains("the credentials of user \"puller\" were refused") == true, "\(wrongError)")
+        #expect(wrongError["details"]?.contains("wrong-secret") == false)
+        let right = try daemon.call("ImageService.PullImage", #"{"image": {"image": "\#(image.reference)"}, "auth": {"auth": "\#(Data("puller:right-secret".utf8).base64EncodedString())"}}"#)
+        #expect(right["imageRef"] as? String == image.configDigest, "\(right)")
+        let unknown = try daemon.call("ImageService.PullImage", #"{"image": {"image": "127.0.0.1:\#(registry.port)/private/none:v1"}, "auth": {"username": "puller", "password": "right-secret"}}"#)
+        #expect((unknown["error"] as? [String: String])?["code"] == "NOT_FOUND", "\(unknown)")
+        #expect((try daemon.call("ImageService.ListImages")["images"] as? [Any] ?? []).count == 1)
+    }
+}
