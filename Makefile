@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 
 # Debian packages the build, the tests and the benchmarks use.
-PACKAGES := busybox-static podman containerd runc crun hyperfine time iproute2 gcc libseccomp-dev pkg-config python3 python3-venv bsdutils libarchive-dev zstd libsqlite3-dev
+PACKAGES := busybox-static podman containerd runc crun hyperfine time iproute2 gcc libseccomp-dev pkg-config python3 python3-venv bsdutils libarchive-dev zstd libsqlite3-dev docker-registry apache2-utils openssl
 # The independent CRI client the tests drive berthd with (PyPI), in a venv of our own.
 PYTHON_PACKAGES := container-runtime-interface-api grpcio protobuf
 VENV := .build/venv

@@ -35,13 +35,19 @@ struct PushedImage {
     let configDigest: String
     let indexDigest: String?
 
-    init(registry port: Int, name: String, recipe: String, extra: [String] = []) throws {
-        let output = try execute("/usr/bin/python3", ["\(Binaries.packageRoot)/Tests/tools/build_image.py", "--registry", "127.0.0.1:\(port)", "--name", name, "--tag", "v1", "--recipe", recipe] + extra)
+    let layers: [String]
+
+    /// Pushed to the registry on `port`, or with `outputDirectory` written there for
+    /// hostile_registry.py (which then serves it on a port of its own).
+    init(registry port: Int? = nil, outputDirectory: String? = nil, name: String, recipe: String, extra: [String] = []) throws {
+        let target = port.map { ["--registry", "127.0.0.1:\($0)"] } ?? ["--output-dir", outputDirectory ?? ""]
+        let output = try execute("/usr/bin/python3", ["\(Binaries.packageRoot)/Tests/tools/build_image.py"] + target + ["--name", name, "--tag", "v1", "--recipe", recipe] + extra)
         let object = try #require(JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any], "build_image: \(output.stderr)")
         reference = try #require(object["reference"] as? String)
         manifestDigest = try #require(object["manifestDigest"] as? String)
         configDigest = try #require(object["configDigest"] as? String)
         indexDigest = object["indexDigest"] as? String
+        layers = (object["layers"] as? [[String: Any]] ?? []).compactMap { $0["digest"] as? String }
     }
 }
 
@@ -132,5 +138,51 @@ struct ImagePullTests {
         let unknown = try daemon.call("ImageService.PullImage", #"{"image": {"image": "127.0.0.1:\#(registry.port)/private/none:v1"}, "auth": {"username": "puller", "password": "right-secret"}}"#)
         #expect((unknown["error"] as? [String: String])?["code"] == "NOT_FOUND", "\(unknown)")
         #expect((try daemon.call("ImageService.ListImages")["images"] as? [Any] ?? []).count == 1)
+    }
+
+    /// An image in a directory, served by hostile_registry.py with `flags`.
+    func hostile(_ flags: (PushedImage) -> [String]) throws -> (BackgroundTool, PushedImage, String, String) {
+        let directory = try makeTemporaryDirectory(prefix: "berth-hostile")
+        let image = try PushedImage(outputDirectory: "\(directory)/image", name: "test/busybox", recipe: "multilayer")
+        let log = "\(directory)/requests.log"
+        let server = try BackgroundTool("hostile_registry.py", ["--dir", "\(directory)/image", "--log", log] + flags(image))
+        return (server, image, directory, log)
+    }
+
+    func reference(_ image: PushedImage, port: Int) -> String {
+        "127.0.0.1:\(port)/test/busybox:v1"
+    }
+
+    @Test("a blob whose digest lies stores nothing, names the expected and the received digest, and lists no image")
+    func lyingDigest() throws {
+        let (server, image, directory, _) = try hostile { ["--lie-digest", $0.layers[1], "--lie-mode", "garbage"] }
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let daemon = try RunningDaemon()
+        let result = try daemon.call("ImageService.PullImage", #"{"image": {"image": "\#(reference(image, port: server.port))"}}"#)
+        let error = try #require(result["error"] as? [String: String], "\(result)")
+        #expect(error["details"]?.contains("digest mismatch: expected \(image.layers[1]), got sha256:") == true, "\(error)")
+        #expect((try daemon.call("ImageService.ListImages")["images"] as? [Any] ?? []).isEmpty)
+        let blobs = try FileManager.default.contentsOfDirectory(atPath: "\(daemon.directory)/root/content/blobs/sha256")
+        #expect(!blobs.contains(String(image.layers[1].dropFirst(7))), "the lying blob was not stored")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(daemon.directory)/root/content/ingest").isEmpty)
+    }
+
+    @Test("500 answers are retried, a truncated download resumes with Range, redirects to blob storage are followed")
+    func recoverable() throws {
+        for flags in [["--fail-first", "2"], ["--redirect"]] {
+            let (server, image, directory, _) = try hostile { _ in flags }
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let daemon = try RunningDaemon()
+            let result = try daemon.call("ImageService.PullImage", #"{"image": {"image": "\#(reference(image, port: server.port))"}}"#)
+            #expect(result["imageRef"] as? String == image.configDigest, "\(flags): \(result)")
+        }
+        let (server, image, directory, log) = try hostile { ["--truncate", $0.layers[0]] }
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let daemon = try RunningDaemon()
+        let result = try daemon.call("ImageService.PullImage", #"{"image": {"image": "\#(reference(image, port: server.port))"}}"#)
+        #expect(result["imageRef"] as? String == image.configDigest, "\(result)")
+        let requests = try String(contentsOfFile: log, encoding: .utf8)
+        let resumed = requests.split(separator: "\n").contains { $0.contains(image.layers[0]) && $0.contains("bytes=") && !$0.contains("bytes=0-") }
+        #expect(resumed, "the second request for the cut blob asked for the rest with Range: \(requests)")
     }
 }
