@@ -36,6 +36,8 @@ public actor ImageStore {
         self.registry = registry
         self.logger = logger
         self.concurrentDownloads = max(1, concurrentDownloads)
+        // Half-unpacked layers of a berthd that died: never used, so removed.
+        for leftover in snapshots.list() where leftover.hasPrefix("tmp-") { try? snapshots.remove(leftover) }
     }
 
     /// Pulls `text` (normalised as the kubelet does) and returns the recorded image.
@@ -158,7 +160,8 @@ public actor ImageStore {
     func unpack(_ layer: Descriptor, chainIDs: [Digest], index: Int) throws(ImageStoreError) {
         let id = chainIDs[index].encoded
         if FileSystem.isDirectory(snapshots.directory(id)) { return }
-        let temporary = "tmp-\(id.prefix(16))-\(getpid())"
+        // Unpacks run one at a time on this actor, so the name is free unless a crash left it.
+        let temporary = "tmp-\(id.prefix(16))"
         try? snapshots.remove(temporary)
         do {
             _ = try snapshots.prepare(temporary, parents: [])

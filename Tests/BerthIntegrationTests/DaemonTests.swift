@@ -21,10 +21,11 @@ final class RunningDaemon {
     let process = Process()
     let logPath: String
 
-    init(extraArguments: [String] = []) throws {
-        directory = try makeTemporaryDirectory(prefix: "berthd-it")
+    /// `reusing`: the directory of an earlier daemon (a restart after a crash).
+    init(extraArguments: [String] = [], reusing: String? = nil) throws {
+        directory = try reusing ?? makeTemporaryDirectory(prefix: "berthd-it")
         socket = "\(directory)/berth.sock"
-        logPath = "\(directory)/berthd.log"
+        logPath = "\(directory)/berthd-\(UUID().uuidString.prefix(8)).log"
         try writeFile(logPath, "")
         process.executableURL = URL(fileURLWithPath: Binaries.berthd)
         process.arguments = ["--address", socket, "--root", "\(directory)/root", "--state", "\(directory)/state"] + extraArguments

@@ -185,4 +185,34 @@ struct ImagePullTests {
         let resumed = requests.split(separator: "\n").contains { $0.contains(image.layers[0]) && $0.contains("bytes=") && !$0.contains("bytes=0-") }
         #expect(resumed, "the second request for the cut blob asked for the rest with Range: \(requests)")
     }
+
+    @Test("berthd killed with SIGKILL in the middle of a pull: after a restart the pull succeeds, nothing corrupt is listed, every stored blob belongs to the image")
+    func killedMidPull() throws {
+        let (server, image, directory, _) = try hostile { _ in ["--throttle-kbps", "256"] }
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let daemon = try RunningDaemon()
+        let pull = Process()
+        pull.executableURL = URL(fileURLWithPath: Binaries.criPython)
+        pull.arguments = ["\(Binaries.packageRoot)/Tests/tools/cri_client.py", daemon.socket, "ImageService.PullImage", #"{"image": {"image": "\#(reference(image, port: server.port))"}}"#]
+        pull.standardOutput = FileHandle.nullDevice
+        pull.standardError = FileHandle.nullDevice
+        try pull.run()
+        // Wait until a layer download is under way, then kill berthd outright.
+        try waitFor(seconds: 20) { ((try? FileManager.default.contentsOfDirectory(atPath: "\(daemon.directory)/root/content/ingest")) ?? []).isEmpty == false }
+        Glibc.kill(daemon.process.processIdentifier, SIGKILL)
+        daemon.process.waitUntilExit()
+        pull.waitUntilExit()
+        unlink(daemon.socket)
+
+        let restarted = try RunningDaemon(reusing: daemon.directory)
+        #expect((try restarted.call("ImageService.ListImages")["images"] as? [Any] ?? []).isEmpty, "an interrupted pull lists nothing")
+        let result = try restarted.call("ImageService.PullImage", #"{"image": {"image": "\#(reference(image, port: server.port))"}}"#)
+        #expect(result["imageRef"] as? String == image.configDigest, "\(result)")
+        let status = try restarted.call("ImageService.ImageStatus", #"{"image": {"image": "\#(image.configDigest)"}}"#)
+        #expect((status["image"] as? [String: Any])?["id"] as? String == image.configDigest)
+        let stored = Set(try FileManager.default.contentsOfDirectory(atPath: "\(restarted.directory)/root/content/blobs/sha256"))
+        let expected = Set(([image.manifestDigest, image.configDigest] + image.layers).map { String($0.dropFirst(7)) })
+        #expect(stored == expected, "no orphaned blob")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(restarted.directory)/root/content/ingest").isEmpty)
+    }
 }
