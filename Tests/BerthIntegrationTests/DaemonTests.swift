@@ -32,7 +32,8 @@ final class RunningDaemon {
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        try waitFor { FileManager.default.fileExists(atPath: socket) || !process.isRunning }
+        // Ready once it says so (the socket file exists a moment before it serves).
+        try waitFor { log.contains("serving CRI v1") || !process.isRunning }
     }
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
@@ -102,8 +103,10 @@ struct DaemonTests {
         #expect(bad.stderr.contains("--log-level \"loud\""), "\(bad.stderr)")
         let daemon = try RunningDaemon(extraArguments: ["--log-format", "json"])
         _ = daemon.stop()
-        let first = try #require(daemon.log.split(separator: "\n").first)
-        let object = try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any]
-        #expect(object?["msg"] as? String == "serving CRI v1", "\(daemon.log)")
+        let lines = daemon.log.split(separator: "\n")
+        let objects = try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(objects.allSatisfy { $0 != nil }, "every line is one JSON object: \(daemon.log)")
+        #expect(objects.first??["msg"] as? String == "serving CRI v1", "\(daemon.log)")
+        #expect(objects.contains { $0?["msg"] as? String == "stopped" })
     }
 }
