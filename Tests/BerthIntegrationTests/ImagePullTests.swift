@@ -215,4 +215,28 @@ struct ImagePullTests {
         #expect(stored == expected, "no orphaned blob")
         #expect(try FileManager.default.contentsOfDirectory(atPath: "\(restarted.directory)/root/content/ingest").isEmpty)
     }
+
+    @Test("the bearer-token flow: the token server's challenge is answered with the pull secret's credentials; zstd layers unpack")
+    func bearerToken() throws {
+        let directory = try makeTemporaryDirectory(prefix: "berth-token")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let tokens = try BackgroundTool("token_server.py", ["--dir", "\(directory)/keys", "--user", "carol", "--password", "token-secret", "--log", "\(directory)/tokens.log"])
+        let realm = try #require(tokens.ready["realm"] as? String)
+        let registry = try BackgroundTool("registry.py", [
+            "--dir", "\(directory)/registry", "--auth", "token", "--realm", realm, "--issuer", try #require(tokens.ready["issuer"] as? String),
+            "--service", try #require(tokens.ready["service"] as? String), "--rootcertbundle", try #require(tokens.ready["rootcertbundle"] as? String),
+        ])
+        let image = try PushedImage(registry: registry.port, name: "secure/busybox", recipe: "multilayer", extra: ["--user", "carol", "--password", "token-secret", "--compression", "zstd"])
+        let daemon = try RunningDaemon()
+        let refused = try daemon.call("ImageService.PullImage", #"{"image": {"image": "\#(image.reference)"}, "auth": {"username": "carol", "password": "wrong"}}"#)
+        let refusal = try #require(refused["error"] as? [String: String], "\(refused)")
+        #expect(refusal["details"]?.contains("refused the credentials of user \"carol\"") == true, "\(refusal)")
+        #expect(refusal["details"]?.contains("wrong") == false)
+        let pulled = try daemon.call("ImageService.PullImage", #"{"image": {"image": "\#(image.reference)"}, "auth": {"username": "carol", "password": "token-secret"}}"#)
+        #expect(pulled["imageRef"] as? String == image.configDigest, "\(pulled)")
+        let requests = try String(contentsOfFile: "\(directory)/tokens.log", encoding: .utf8)
+        #expect(requests.contains("\"status\": 200") || requests.contains("\"status\":200"), "a token was issued: \(requests)")
+        let snapshots = try FileManager.default.contentsOfDirectory(atPath: "\(daemon.directory)/root/snapshots")
+        #expect(snapshots.count == 3)
+    }
 }
