@@ -91,7 +91,7 @@ let package = Package(
         .target(
             name: "BerthDaemon",
             dependencies: [
-                "BerthCRI", "BerthJSON", "BerthImages", "BerthImageSpec", "BerthRegistry", "BerthMetadata",
+                "BerthCRI", "BerthJSON", "BerthImages", "BerthImageSpec", "BerthRegistry", "BerthMetadata", "BerthSystem",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "Logging", package: "swift-log"),
             ]

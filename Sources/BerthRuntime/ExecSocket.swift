@@ -21,8 +21,8 @@ enum ExecSocket {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         if fd < 0 { throw SystemError.last("create exec socket") }
         do throws(SystemError) {
-            try inDirectory(directory) { () throws(SystemError) in
-                var address = Self.address()
+            try UnixSocketAddress.inDirectory(directory) { () throws(SystemError) in
+                var address = UnixSocketAddress.make(name)!
                 // Only root may connect, from the first moment the socket exists.
                 let savedMask = umask(0o077)
                 let result = withUnsafePointer(to: &address) {
@@ -45,8 +45,8 @@ enum ExecSocket {
         if fd < 0 { throw SystemError.last("create socket") }
         var refused = false
         do throws(SystemError) {
-            try inDirectory(directory) { () throws(SystemError) in
-                var address = Self.address()
+            try UnixSocketAddress.inDirectory(directory) { () throws(SystemError) in
+                var address = UnixSocketAddress.make(name)!
                 let result = withUnsafePointer(to: &address) {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
                 }
@@ -67,27 +67,6 @@ enum ExecSocket {
             return nil
         }
         return fd
-    }
-
-    private static func address() -> sockaddr_un {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in name.utf8.enumerated() { raw[index] = byte }
-        }
-        return address
-    }
-
-    /// Runs `body` with `directory` as the working directory, then returns to the old one.
-    private static func inDirectory(_ directory: String, _ body: () throws(SystemError) -> Void) throws(SystemError) {
-        let saved = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if saved < 0 { throw SystemError.last("open working directory") }
-        defer {
-            _ = fchdir(saved)
-            close(saved)
-        }
-        if chdir(directory) != 0 { throw SystemError.last("chdir", directory) }
-        try body()
     }
 
     /// The init's side: blocks until `start` connects; returns the connection, numbered

@@ -38,7 +38,7 @@ public enum NotifySocket {
         if fd < 0 { throw RuntimeError(.system, "\(SystemError.last("create notify socket"))") }
         let path = "\(directory)/notify.sock"
         unlink(path)
-        guard var address = socketAddress(path) else {
+        guard var address = UnixSocketAddress.make(path) else {
             close(fd)
             throw RuntimeError(.system, "notify socket \(path): the path is too long")
         }
@@ -86,8 +86,8 @@ public enum NotifySocket {
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         if fd < 0 { throw RuntimeError(.system, "\(SystemError.last("create socket", "NOTIFY_SOCKET"))") }
         defer { close(fd) }
-        guard var address = socketAddress(path) else { throw RuntimeError(.invalidArgument, "NOTIFY_SOCKET \(path): the path is too long") }
-        let length = path.hasPrefix("@") ? socklen_t(MemoryLayout<sa_family_t>.size + path.utf8.count) : socklen_t(MemoryLayout<sockaddr_un>.size)
+        guard var address = UnixSocketAddress.make(path) else { throw RuntimeError(.invalidArgument, "NOTIFY_SOCKET \(path): the path is too long") }
+        let length = UnixSocketAddress.length(of: path)
         let bytes = Array(message.utf8)
         let sent = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
@@ -95,17 +95,5 @@ public enum NotifySocket {
             }
         }
         if sent < 0 { throw RuntimeError(.system, "NOTIFY_SOCKET \(path): send READY=1: \(SystemError.describe(errno: errno))") }
-    }
-
-    private static func socketAddress(_ path: String) -> sockaddr_un? {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return nil }
-        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
-            for (index, byte) in bytes.enumerated() { buffer[index] = byte }
-            if path.hasPrefix("@") { buffer[0] = 0 }
-        }
-        return address
     }
 }
