@@ -105,18 +105,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Test support: children started and waited for with deadlines (no Foundation Process).
+        .target(name: "CTestProcess", path: "Tests/Support/CTestProcess"),
+        .target(name: "BerthTestSupport", dependencies: ["CTestProcess"], path: "Tests/Support/BerthTestSupport"),
         .testTarget(name: "BerthJSONTests", dependencies: ["BerthJSON"]),
         .testTarget(name: "BerthSystemTests", dependencies: ["BerthSystem"]),
         .testTarget(name: "BerthRuntimeSpecTests", dependencies: ["BerthRuntimeSpec", "BerthJSON"]),
         .testTarget(name: "BerthCgroupsTests", dependencies: ["BerthCgroups", "BerthSystem", "BerthRuntimeSpec"]),
         .testTarget(name: "BerthImageSpecTests", dependencies: ["BerthImageSpec", "BerthJSON"]),
         .testTarget(name: "BerthContentTests", dependencies: ["BerthContent", "BerthImageSpec"]),
-        .testTarget(name: "BerthSnapshotsTests", dependencies: ["BerthSnapshots", "CArchive"]),
+        .testTarget(name: "BerthSnapshotsTests", dependencies: ["BerthSnapshots", "CArchive", "BerthTestSupport"]),
         .testTarget(name: "BerthMetadataTests", dependencies: ["BerthMetadata"]),
         .testTarget(name: "BerthRegistryTests", dependencies: ["BerthRegistry", "BerthContent", "BerthImageSpec", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "BerthSeccompTests", dependencies: ["BerthSeccomp", "BerthJSON"]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime", "BerthRuntimeSpec", "BerthJSON"]),
-        .testTarget(name: "BerthIntegrationTests", dependencies: ["BerthJSON"]),
+        .testTarget(name: "BerthIntegrationTests", dependencies: ["BerthJSON", "BerthTestSupport"]),
         .testTarget(name: "BerthDaemonTests", dependencies: ["BerthDaemon", "BerthCRI"]),
     ],
     swiftLanguageModes: [.v6]

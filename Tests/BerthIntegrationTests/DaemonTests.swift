@@ -1,3 +1,4 @@
+import BerthTestSupport
 import Foundation
 import Testing
 
@@ -18,7 +19,7 @@ extension Binaries {
 final class RunningDaemon {
     let directory: String
     let socket: String
-    let process = Process()
+    let process: ChildProcess
     let logPath: String
 
     /// `reusing`: the directory of an earlier daemon (a restart after a crash).
@@ -27,11 +28,9 @@ final class RunningDaemon {
         socket = "\(directory)/berth.sock"
         logPath = "\(directory)/berthd-\(UUID().uuidString.prefix(8)).log"
         try writeFile(logPath, "")
-        process.executableURL = URL(fileURLWithPath: Binaries.berthd)
-        process.arguments = ["--address", socket, "--root", "\(directory)/root", "--state", "\(directory)/state"] + extraArguments
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        process = try ChildProcess(
+            Binaries.berthd, ["--address", socket, "--root", "\(directory)/root", "--state", "\(directory)/state"] + extraArguments,
+            error: .file(logPath))
         // Ready once it says so (the socket file exists a moment before it serves).
         try waitFor { log.contains("serving CRI v1") || !process.isRunning }
     }
@@ -46,14 +45,7 @@ final class RunningDaemon {
     }
 
     /// SIGTERM and the exit status; SIGKILL after 10 s.
-    func stop() -> Int32 {
-        guard process.isRunning else { return process.terminationStatus }
-        Glibc.kill(process.processIdentifier, SIGTERM)
-        for _ in 0..<100 where process.isRunning { usleep(100_000) }
-        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
+    func stop() -> Int32 { process.stop(grace: 10) }
 
     deinit {
         _ = stop()

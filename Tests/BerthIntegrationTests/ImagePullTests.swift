@@ -1,31 +1,33 @@
+import BerthTestSupport
 import Foundation
 import Testing
 
 /// A helper script of Tests/tools started in the background, printing one JSON line when
 /// it is ready; killed (SIGKILL) when the test ends.
 final class BackgroundTool {
-    let process = Process()
+    let process: ChildProcess
     let ready: [String: Any]
 
     init(_ script: String, _ arguments: [String]) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["\(Binaries.packageRoot)/Tests/tools/\(script)"] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var line = Data()
-        let handle = output.fileHandleForReading
-        while let byte = try handle.read(upToCount: 1), !byte.isEmpty, byte != Data([10]) { line.append(byte) }
-        ready = try #require(JSONSerialization.jsonObject(with: line) as? [String: Any], "\(script) did not start")
+        let pipe = try makePipe()
+        defer { close(pipe.read) }
+        do {
+            defer { close(pipe.write) }
+            process = try ChildProcess("/usr/bin/python3", ["\(Binaries.packageRoot)/Tests/tools/\(script)"] + arguments, output: .descriptor(pipe.write))
+        }
+        let line = readLine(from: pipe.read, timeout: 60)
+        guard let line, let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            process.killNow()
+            throw ToolError.notReady(script)
+        }
+        ready = object
     }
+
+    enum ToolError: Error { case notReady(String) }
 
     var port: Int { ready["port"] as? Int ?? 0 }
 
-    deinit {
-        Glibc.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
+    deinit { process.killNow() }
 }
 
 /// A registry with an image built and pushed by Tests/tools/build_image.py.
@@ -191,17 +193,13 @@ struct ImagePullTests {
         let (server, image, directory, _) = try hostile { _ in ["--throttle-kbps", "256"] }
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let daemon = try RunningDaemon()
-        let pull = Process()
-        pull.executableURL = URL(fileURLWithPath: Binaries.criPython)
-        pull.arguments = ["\(Binaries.packageRoot)/Tests/tools/cri_client.py", daemon.socket, "ImageService.PullImage", #"{"image": {"image": "\#(reference(image, port: server.port))"}}"#]
-        pull.standardOutput = FileHandle.nullDevice
-        pull.standardError = FileHandle.nullDevice
-        try pull.run()
+        let pull = try ChildProcess(
+            Binaries.criPython,
+            ["\(Binaries.packageRoot)/Tests/tools/cri_client.py", daemon.socket, "ImageService.PullImage", #"{"image": {"image": "\#(reference(image, port: server.port))"}}"#])
         // Wait until a layer download is under way, then kill berthd outright.
         try waitFor(seconds: 20) { ((try? FileManager.default.contentsOfDirectory(atPath: "\(daemon.directory)/root/content/ingest")) ?? []).isEmpty == false }
-        Glibc.kill(daemon.process.processIdentifier, SIGKILL)
-        daemon.process.waitUntilExit()
-        pull.waitUntilExit()
+        daemon.process.killNow()
+        try pull.waitOrKill(timeout: 90)
         unlink(daemon.socket)
 
         let restarted = try RunningDaemon(reusing: daemon.directory)

@@ -1,3 +1,4 @@
+import BerthTestSupport
 import Foundation
 import Testing
 
@@ -81,15 +82,11 @@ struct LifecycleTests {
 
         let second = sandbox.newID("killed")
         try sandbox.writeConfig(id: second, args: ["/bin/probe", "sleep", "100"])
-        let runner = Process()
-        runner.executableURL = URL(fileURLWithPath: Binaries.berth)
-        runner.arguments = ["--root", sandbox.root, "run", "-b", sandbox.bundle, second]
-        runner.standardOutput = FileHandle.nullDevice
-        try runner.run()
+        let runner = try ChildProcess(Binaries.berth, ["--root", sandbox.root, "run", "-b", sandbox.bundle, second])
+        defer { runner.killNow() }
         try waitFor { (try? sandbox.berth(["state", second]).stdout.contains("\"running\"")) == true }
         #expect(try sandbox.berth(["kill", second, "SIGKILL"]).status == 0)
-        runner.waitUntilExit()
-        #expect(runner.terminationStatus == 137)
+        #expect(try runner.waitOrKill(timeout: 60) == 137)
         #expect(sandbox.leftovers(id: second).isEmpty)
     }
 
@@ -98,23 +95,19 @@ struct LifecycleTests {
         let sandbox = try Sandbox()
         let id = sandbox.newID("signals")
         try sandbox.writeConfig(id: id, args: ["/bin/probe", "trap"])
-        let runner = Process()
-        runner.executableURL = URL(fileURLWithPath: Binaries.berth)
-        runner.arguments = ["--root", sandbox.root, "run", "-b", sandbox.bundle, id]
         let outputPath = "\(sandbox.directory)/trap.out"
-        try writeFile(outputPath, "")
-        runner.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
-        try runner.run()
+        let runner = try ChildProcess(Binaries.berth, ["--root", sandbox.root, "run", "-b", sandbox.bundle, id], output: .file(outputPath))
+        defer { runner.killNow() }
         try waitFor { (try? sandbox.berth(["state", id]).stdout.contains("\"running\"")) == true }
         usleep(200_000)
-        kill(runner.processIdentifier, SIGHUP)
+        runner.signal(SIGHUP)
         usleep(200_000)
-        kill(runner.processIdentifier, SIGUSR1)
+        runner.signal(SIGUSR1)
         usleep(200_000)
-        kill(runner.processIdentifier, SIGTERM)
-        runner.waitUntilExit()
+        runner.signal(SIGTERM)
+        let status = try runner.waitOrKill(timeout: 60)
         let text = try String(contentsOfFile: outputPath, encoding: .utf8)
-        #expect(runner.terminationStatus == 42)
+        #expect(status == 42)
         #expect(text.contains("signal 1\n"))
         #expect(text.contains("signal 10\n"))
         #expect(text.contains("signal 15\n"))

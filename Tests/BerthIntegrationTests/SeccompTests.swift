@@ -1,3 +1,4 @@
+import BerthTestSupport
 import Foundation
 import Testing
 
@@ -78,18 +79,9 @@ struct SeccompTests {
         let sandbox = try Sandbox()
         let socketPath = "\(sandbox.directory)/listener.sock"
         let reportPath = "\(sandbox.directory)/listener.json"
-        let listener = Process()
-        listener.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         // ENOSPC (28): an answer only the listener gives.
-        listener.arguments = ["\(Binaries.packageRoot)/Tests/tools/seccomp_listener.py", socketPath, reportPath, "28"]
-        listener.standardOutput = FileHandle.nullDevice
-        listener.standardError = FileHandle.nullDevice
-        try listener.run()
-        // SIGKILL: the test runner's threads block SIGTERM, and a spawned process inherits that.
-        defer {
-            Glibc.kill(listener.processIdentifier, SIGKILL)
-            listener.waitUntilExit()
-        }
+        let listener = try ChildProcess("/usr/bin/python3", ["\(Binaries.packageRoot)/Tests/tools/seccomp_listener.py", socketPath, reportPath, "28"])
+        defer { listener.killNow() }
         try waitFor { FileManager.default.fileExists(atPath: socketPath) }
 
         let id = sandbox.newID("notify")

@@ -1,3 +1,4 @@
+import BerthTestSupport
 import Foundation
 import Testing
 
@@ -21,44 +22,13 @@ enum Binaries {
 }
 
 /// The result of running a command.
-struct Output {
-    let status: Int32
-    let stdout: String
-    let stderr: String
-}
+typealias Output = CommandOutput
 
-/// Runs a program to completion with optional stdin, capturing its output in files (not
-/// pipes: a container that `create` or `run -d` leaves behind inherits berth's stdout and
-/// stderr and would keep a pipe open forever).
+/// Runs a program to completion (BerthTestSupport's `runCommand`: output in files, killed
+/// and reported after `timeout` seconds).
 @discardableResult
-func execute(_ path: String, _ arguments: [String], stdin: String? = nil, environment: [String: String]? = nil, workingDirectory: String? = nil) throws -> Output {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
-    let directory = try makeTemporaryDirectory(prefix: "berth-exec")
-    defer { try? FileManager.default.removeItem(atPath: directory) }
-    try writeFile("\(directory)/out", "")
-    try writeFile("\(directory)/err", "")
-    try writeFile("\(directory)/in", stdin ?? "")
-    let out = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(directory)/out"))
-    let err = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(directory)/err"))
-    let input = try FileHandle(forReadingFrom: URL(fileURLWithPath: "\(directory)/in"))
-    defer {
-        try? out.close()
-        try? err.close()
-        try? input.close()
-    }
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = input
-    try process.run()
-    process.waitUntilExit()
-    let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-    let stdout = (try? String(contentsOfFile: "\(directory)/out", encoding: .utf8)) ?? ""
-    let stderr = (try? String(contentsOfFile: "\(directory)/err", encoding: .utf8)) ?? ""
-    return Output(status: status, stdout: stdout, stderr: stderr)
+func execute(_ path: String, _ arguments: [String], stdin: String? = nil, environment: [String: String]? = nil, workingDirectory: String? = nil, timeout: Double = 300) throws -> Output {
+    try runCommand(path, arguments, stdin: stdin, environment: environment, workingDirectory: workingDirectory, timeout: timeout)
 }
 
 /// A private berth state root, a bundle with a busybox-static rootfs and berth-probe, and

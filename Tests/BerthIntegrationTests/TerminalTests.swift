@@ -1,3 +1,4 @@
+import BerthTestSupport
 import Foundation
 import Testing
 
@@ -6,18 +7,12 @@ import Testing
 final class ConsoleReceiver {
     let socketPath: String
     let outputPath: String
-    let process = Process()
+    let process: ChildProcess
 
     init(_ sandbox: Sandbox, name: String, input: String = "") throws {
         socketPath = "\(sandbox.directory)/\(name).sock"
         outputPath = "\(sandbox.directory)/\(name).out"
-        try writeFile(outputPath, "")
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["\(Binaries.packageRoot)/Tests/tools/console_receiver.py", socketPath, input]
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        process = try ChildProcess("/usr/bin/python3", ["\(Binaries.packageRoot)/Tests/tools/console_receiver.py", socketPath, input], output: .file(outputPath))
         try waitFor { FileManager.default.fileExists(atPath: socketPath) }
     }
 
@@ -27,13 +22,7 @@ final class ConsoleReceiver {
         return try String(contentsOfFile: outputPath, encoding: .utf8)
     }
 
-    deinit {
-        // SIGKILL: the test runner's threads block SIGTERM, and a spawned process inherits that.
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-    }
+    deinit { process.killNow() }
 }
 
 @Suite("terminals", .enabled(if: Binaries.available))

@@ -1,3 +1,4 @@
+import BerthTestSupport
 import BerthSnapshots
 import CArchive
 import Foundation
@@ -20,13 +21,9 @@ final class LayerFixture {
     func apply(_ entries: [[String: Any]], compression: String = "none", layer: String = "sha256:test") throws -> LayerApplier.Result {
         let blob = "\(directory)/layer-\(UUID().uuidString)"
         let json = String(decoding: try JSONSerialization.data(withJSONObject: entries), as: UTF8.self)
-        let maker = Process()
-        maker.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path
-        maker.arguments = ["\(root)/tools/make_layer.py", blob, compression, json]
-        try maker.run()
-        maker.waitUntilExit()
-        try #require(maker.terminationStatus == 0)
+        let maker = try runCommand("/usr/bin/python3", ["\(root)/tools/make_layer.py", blob, compression, json], timeout: 60)
+        try #require(maker.status == 0, "\(maker.stderr)")
         return try LayerApplier.apply(blob: blob, into: upper, layer: layer)
     }
 

@@ -1,3 +1,4 @@
+import BerthTestSupport
 import BerthSnapshots
 import Foundation
 import Testing
@@ -54,26 +55,16 @@ struct OverlaySnapshotterTests {
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
         // In a private mount namespace of a child, so the host never sees the mount.
         let script = "mount -t overlay overlay -o \(view.options.joined(separator: ",")) \(target) && ls \(target)/etc \(target)/var/cache"
-        let output = Process()
-        output.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        output.arguments = ["-m", "--propagation", "private", "/bin/sh", "-c", script]
-        let pipe = Pipe()
-        output.standardOutput = pipe
-        try output.run()
-        output.waitUntilExit()
-        let listing = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(output.terminationStatus == 0)
+        let output = try runCommand("/usr/bin/unshare", ["-m", "--propagation", "private", "/bin/sh", "-c", script], timeout: 60)
+        let listing = output.stdout
+        #expect(output.status == 0, "\(output.stderr)")
         #expect(listing.contains("passwd") && !listing.contains("motd"), "\(listing)")
         #expect(listing.contains("b") && !listing.split(separator: "\n").contains("a"), "\(listing)")
     }
 
     static func layer(_ path: String, _ entries: [[String: Any]]) throws {
-        let maker = Process()
-        maker.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path
-        maker.arguments = ["\(root)/tools/make_layer.py", path, "none", String(decoding: try JSONSerialization.data(withJSONObject: entries), as: UTF8.self)]
-        try maker.run()
-        maker.waitUntilExit()
-        try #require(maker.terminationStatus == 0)
+        let maker = try runCommand("/usr/bin/python3", ["\(root)/tools/make_layer.py", path, "none", String(decoding: try JSONSerialization.data(withJSONObject: entries), as: UTF8.self)], timeout: 60)
+        try #require(maker.status == 0, "\(maker.stderr)")
     }
 }

@@ -1,0 +1,60 @@
+import Foundation
+
+/// The result of running a command to completion.
+public struct CommandOutput: Sendable {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
+}
+
+/// Runs a program to completion with optional stdin, capturing its output in files (not
+/// pipes: a container that `create` or `run -d` leaves behind inherits berth's stdout and
+/// stderr and would keep a pipe open forever). A program still running after `timeout`
+/// seconds is killed and this throws, naming it.
+@discardableResult
+public func runCommand(
+    _ path: String, _ arguments: [String], stdin: String? = nil, environment: [String: String]? = nil,
+    workingDirectory: String? = nil, timeout: Double = 300
+) throws -> CommandOutput {
+    let directory = NSTemporaryDirectory() + "berth-command-\(UUID().uuidString.prefix(12))"
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try Data((stdin ?? "").utf8).write(to: URL(fileURLWithPath: "\(directory)/in"))
+    let child = try ChildProcess(
+        path, arguments, environment: environment, workingDirectory: workingDirectory,
+        input: .file("\(directory)/in"), output: .file("\(directory)/out"), error: .file("\(directory)/err"))
+    let status = try child.waitOrKill(timeout: timeout)
+    let stdout = (try? String(contentsOfFile: "\(directory)/out", encoding: .utf8)) ?? ""
+    let stderr = (try? String(contentsOfFile: "\(directory)/err", encoding: .utf8)) ?? ""
+    return CommandOutput(status: status, stdout: stdout, stderr: stderr)
+}
+
+/// Reads one line from `descriptor` (the newline not included), giving up after `timeout`
+/// seconds or at end of file; nil if no whole line came.
+public func readLine(from descriptor: Int32, timeout: Double) -> String? {
+    var line = [UInt8]()
+    let deadline = Date().addingTimeInterval(timeout)
+    while true {
+        let remaining = deadline.timeIntervalSinceNow
+        guard remaining > 0 else { return nil }
+        var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&entry, 1, Int32(remaining * 1000) + 1)
+        if ready < 0 && errno == EINTR { continue }
+        guard ready > 0 else { return nil }
+        var byte: UInt8 = 0
+        let count = read(descriptor, &byte, 1)
+        if count < 0 && errno == EINTR { continue }
+        guard count == 1 else { return nil }
+        if byte == 10 { return String(decoding: line, as: UTF8.self) }
+        line.append(byte)
+    }
+}
+
+/// A pipe whose two ends are closed on exec (children get an end only through
+/// `ChildStream.descriptor`).
+public func makePipe() throws -> (read: Int32, write: Int32) {
+    var descriptors: [Int32] = [0, 0]
+    guard pipe(&descriptors) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EMFILE) }
+    for descriptor in descriptors { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+    return (descriptors[0], descriptors[1])
+}
