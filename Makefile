@@ -50,8 +50,11 @@ test: build python-deps
 	  exit $$status
 
 bench: build
+	swift build $(RELEASE_FLAGS) --product berthd
+	swift build $(RELEASE_FLAGS) --product berthctl
 	./bench/run-start.sh $(BERTH)
 	./bench/run-exec.sh $(BERTH)
+	./bench/run-pull.sh .build/release
 
 clean:
 	rm -rf .build

@@ -65,6 +65,19 @@ public struct ContentStore: Sendable {
         }
     }
 
+    /// Removes partial downloads not written to for `seconds`; their keys.
+    public func removeIngests(olderThan seconds: Int) -> [String] {
+        var removed: [String] = []
+        let now = time(nil)
+        for key in (try? FileSystem.listDirectory("\(root)/ingest")) ?? [] {
+            let directory = "\(root)/ingest/\(key)"
+            var info = stat()
+            let modified = stat("\(directory)/data", &info) == 0 || stat(directory, &info) == 0 ? info.st_mtim.tv_sec : 0
+            if now - modified > seconds, (try? FileSystem.removeTree(directory)) != nil { removed.append(key) }
+        }
+        return removed
+    }
+
     /// Bytes used by all blobs, and their count (for ImageFsInfo).
     public func usage() -> (bytes: Int64, inodes: Int64) {
         var bytes: Int64 = 0

@@ -22,3 +22,19 @@ extension BerthImageSpec.Digest {
         self = try! BerthImageSpec.Digest(algorithm: .sha256, encoded: String(decoding: text, as: UTF8.self))
     }
 }
+
+/// A sha256 digest computed over bytes as they stream by (a layer's diff id while it is
+/// unpacked).
+public struct StreamingDigest {
+    private var hasher = SHA256()
+
+    public init() {}
+
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        hasher.update(bufferPointer: bytes)
+    }
+
+    public func finalize() -> BerthImageSpec.Digest {
+        BerthImageSpec.Digest(finalizing: hasher)
+    }
+}

@@ -47,7 +47,7 @@ public struct CRIImageService: Runtime_V1_ImageService.SimpleServiceProtocol {
             images = images.filter { $0.id == resolved?.id }
         }
         var response = Runtime_V1_ListImagesResponse()
-        response.images = images.map(Self.image)
+        response.images = images.map { Self.image($0, pinned: pinned) }
         return response
     }
 
@@ -56,7 +56,7 @@ public struct CRIImageService: Runtime_V1_ImageService.SimpleServiceProtocol {
         // An image that is not there is an empty answer, not an error (the kubelet asks to
         // learn whether it must pull).
         guard let image = try await lookup(request.image.image) else { return response }
-        response.image = Self.image(image)
+        response.image = Self.image(image, pinned: pinned)
         if request.verbose {
             response.info["info"] = String(decoding: image.configJSON, as: UTF8.self)
         }
@@ -72,20 +72,34 @@ public struct CRIImageService: Runtime_V1_ImageService.SimpleServiceProtocol {
         return Runtime_V1_RemoveImageResponse()
     }
 
+    /// Images: the content store and the layer snapshots (named by chain id, 64 hex
+    /// digits). Containers: every other snapshot (their writable layers). Half-unpacked
+    /// `tmp-` snapshots count for neither. Both live under `--root`.
     public func imageFsInfo(request: Runtime_V1_ImageFsInfoRequest, context: ServerContext) async throws -> Runtime_V1_ImageFsInfoResponse {
-        var usage: (bytes: Int64, inodes: Int64) = store.content.usage()
-        for snapshot in store.snapshots.list() {
+        var images: (bytes: Int64, inodes: Int64) = store.content.usage()
+        var containers: (bytes: Int64, inodes: Int64) = (0, 0)
+        for snapshot in store.snapshots.list() where !snapshot.hasPrefix("tmp-") {
             let used = store.snapshots.usage(snapshot)
-            usage.bytes += used.bytes
-            usage.inodes += used.inodes
+            if snapshot.count == 64 && snapshot.allSatisfy(\.isHexDigit) {
+                images.bytes += used.bytes
+                images.inodes += used.inodes
+            } else {
+                containers.bytes += used.bytes
+                containers.inodes += used.inodes
+            }
         }
-        var filesystem = Runtime_V1_FilesystemUsage()
-        filesystem.timestamp = Int64(ContinuousClockNanoseconds.now())
-        filesystem.fsID.mountpoint = configuration.root
-        filesystem.usedBytes.value = UInt64(max(0, usage.bytes))
-        filesystem.inodesUsed.value = UInt64(max(0, usage.inodes))
+        let timestamp = Int64(ContinuousClockNanoseconds.now())
+        func filesystem(_ usage: (bytes: Int64, inodes: Int64)) -> Runtime_V1_FilesystemUsage {
+            var filesystem = Runtime_V1_FilesystemUsage()
+            filesystem.timestamp = timestamp
+            filesystem.fsID.mountpoint = configuration.root
+            filesystem.usedBytes.value = UInt64(max(0, usage.bytes))
+            filesystem.inodesUsed.value = UInt64(max(0, usage.inodes))
+            return filesystem
+        }
         var response = Runtime_V1_ImageFsInfoResponse()
-        response.imageFilesystems = [filesystem]
+        response.imageFilesystems = [filesystem(images)]
+        response.containerFilesystems = [filesystem(containers)]
         return response
     }
 
@@ -107,13 +121,18 @@ public struct CRIImageService: Runtime_V1_ImageService.SimpleServiceProtocol {
 
     /// The CRI's view of an image: tags and digests apart, the user from the config
     /// (a number is a uid, anything else a user name).
-    static func image(_ record: ImageRecord) -> Runtime_V1_Image {
+    /// The names and ids of the config's `images.pinned`, normalised as pulls name images.
+    var pinned: Set<String> {
+        Set(configuration.pinnedImages.map { (try? ImageReference(parsing: $0).normalized) ?? $0 })
+    }
+
+    static func image(_ record: ImageRecord, pinned names: Set<String>) -> Runtime_V1_Image {
         var image = Runtime_V1_Image()
         image.id = record.id
         image.repoTags = record.names.filter { !$0.contains("@") }
         image.repoDigests = record.names.filter { $0.contains("@") }
         image.size = UInt64(max(0, record.size))
-        image.pinned = record.pinned
+        image.pinned = record.pinned || names.contains(record.id) || record.names.contains { names.contains($0) }
         image.spec.image = record.id
         if let configuration = try? ImageConfiguration.parse(record.configJSON, source: record.id), let user = configuration.config?.user, !user.isEmpty {
             let name = String(user.split(separator: ":", maxSplits: 1).first ?? "")

@@ -1,5 +1,9 @@
-/// Where berthd listens and keeps its data. Every setting has a default, so berthd runs
-/// with no configuration at all.
+import BerthRegistry
+import Logging
+
+/// Where berthd listens and keeps its data, and how it pulls. Every setting has a default,
+/// so berthd runs with no configuration at all; a TOML file (`--config`) changes them and
+/// flags override the file.
 public struct DaemonConfiguration: Sendable, Equatable {
     /// The CRI socket (a unix socket, mode 0660).
     public var address = "/run/berth/berth.sock"
@@ -7,9 +11,20 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var root = "/var/lib/berth"
     /// Runtime state that does not survive a reboot.
     public var state = "/run/berth"
+    public var logLevel: Logger.Level = .info
+    public var logFormat: DaemonLogHandler.Format = .text
+    /// Layer downloads in flight per pull.
+    public var concurrentDownloads = 3
+    /// Images reported `pinned` (the kubelet's image GC never removes them), by any name.
+    public var pinnedImages: [String] = []
+    /// Mirrors, plain HTTP and TLS checks per registry host.
+    public var registryHosts = RegistryHosts()
 
     public init() {}
 
     /// The version berthd reports (CRI `VersionResponse.runtime_version`).
     public static let version = "0.1.0"
+
+    /// Read when `--config` is not given and the file exists.
+    public static let defaultConfigPath = "/etc/berth/berthd.toml"
 }

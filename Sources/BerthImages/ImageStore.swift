@@ -21,7 +21,7 @@ public actor ImageStore {
     let registry: RegistryClient
     let logger: Logger
     let concurrentDownloads: Int
-    public let progress = PullProgress()
+    public nonisolated let progress = PullProgress()
     /// Downloads in flight, by blob digest: a second pull of the same layer waits for it.
     var downloads: [Digest: Task<Void, any Error>] = [:]
 
@@ -36,8 +36,30 @@ public actor ImageStore {
         self.registry = registry
         self.logger = logger
         self.concurrentDownloads = max(1, concurrentDownloads)
-        // Half-unpacked layers of a berthd that died: never used, so removed.
-        for leftover in snapshots.list() where leftover.hasPrefix("tmp-") { try? snapshots.remove(leftover) }
+        collectGarbage()
+    }
+
+    /// At start, before any pull: removes what no image references — half-unpacked `tmp-`
+    /// snapshots, blobs and layer snapshots of pulls that a crash interrupted — so nothing
+    /// is orphaned even if that image is never pulled again. Partial downloads (ingests)
+    /// stay, so a new pull resumes them with Range; those untouched for a day go.
+    nonisolated func collectGarbage() {
+        let referenced: (blobs: Set<String>, snapshots: Set<String>)
+        do {
+            referenced = try metadata.referenced()
+        } catch {
+            logger.warning("garbage collection skipped: \(error)")
+            return
+        }
+        var freed: [String] = []
+        for snapshot in snapshots.list() where snapshot.hasPrefix("tmp-") || !referenced.snapshots.contains(snapshot) {
+            if (try? snapshots.remove(snapshot)) != nil { freed.append("snapshot \(snapshot)") }
+        }
+        for blob in content.list() where !referenced.blobs.contains(blob.description) {
+            if (try? content.delete(blob)) != nil { freed.append("blob \(blob)") }
+        }
+        freed += content.removeIngests(olderThan: 24 * 3600).map { "ingest \($0)" }
+        if !freed.isEmpty { logger.info("garbage collected", metadata: ["freed": "\(freed.count)", "items": "\(freed.joined(separator: ", "))"]) }
     }
 
     /// Pulls `text` (normalised as the kubelet does) and returns the recorded image.
@@ -83,7 +105,11 @@ public actor ImageStore {
             throw ImageStoreError(.invalidImage, "\(name): the config lists \(configuration.rootfs.diffIDs.count) layers (rootfs.diff_ids), the manifest \(manifest.layers.count)")
         }
 
-        progress.start(name, layers: manifest.layers.map { .init(digest: "\($0.digest)", done: 0, total: $0.size) })
+        progress.start(name, layers: manifest.layers.map { layer in
+            content.contains(layer.digest)
+                ? .init(digest: "\(layer.digest)", done: layer.size, total: layer.size, phase: .exists)
+                : .init(digest: "\(layer.digest)", done: 0, total: layer.size, phase: .waiting)
+        })
         defer { progress.finish(name) }
         let chain = try await downloadAndUnpack(manifest.layers, diffIDs: configuration.rootfs.diffIDs, reference: reference, credentials: credentials, name: name)
         blobs.append(contentsOf: manifest.layers.map(\.digest))
@@ -117,8 +143,9 @@ public actor ImageStore {
                     next += 1
                     group.addTask {
                         try await self.download(layer, reference: reference, credentials: credentials, name: name) { done in
-                            self.progress.update(name, digest: "\(layer.digest)", done: done)
+                            self.progress.update("\(layer.digest)", done: done)
                         }
+                        self.progress.set("\(layer.digest)", .downloaded)
                         return index
                     }
                 }
@@ -128,7 +155,10 @@ public actor ImageStore {
                     startNext()
                     // Unpack in order: layer N needs the snapshots of the layers below it.
                     while arrived.contains(unpacked) {
-                        try self.unpack(layers[unpacked], chainIDs: chainIDs, index: unpacked)
+                        let digest = "\(layers[unpacked].digest)"
+                        self.progress.set(digest, .unpacking)
+                        try self.unpack(layers[unpacked], diffID: diffIDs[unpacked], chainIDs: chainIDs, index: unpacked)
+                        self.progress.set(digest, .unpacked)
                         unpacked += 1
                     }
                 }
@@ -156,8 +186,9 @@ public actor ImageStore {
 
     /// Unpacks one layer into the snapshot named by its chain id, unless it is there:
     /// into a temporary snapshot first, renamed when complete, so a crash never leaves a
-    /// half-unpacked snapshot under a real name.
-    func unpack(_ layer: Descriptor, chainIDs: [Digest], index: Int) throws(ImageStoreError) {
+    /// half-unpacked snapshot under a real name. The uncompressed stream must hash to the
+    /// config's diff id (the chain id, and so the snapshot's name, is made from it).
+    func unpack(_ layer: Descriptor, diffID: Digest, chainIDs: [Digest], index: Int) throws(ImageStoreError) {
         let id = chainIDs[index].encoded
         if FileSystem.isDirectory(snapshots.directory(id)) { return }
         // Unpacks run one at a time on this actor, so the name is free unless a crash left it.
@@ -165,7 +196,15 @@ public actor ImageStore {
         try? snapshots.remove(temporary)
         do {
             _ = try snapshots.prepare(temporary, parents: [])
-            _ = try LayerApplier.apply(blob: content.path(of: layer.digest), into: snapshots.directory(temporary), layer: "\(layer.digest)")
+            var hash = StreamingDigest()
+            _ = try LayerApplier.apply(blob: content.path(of: layer.digest), into: snapshots.directory(temporary), layer: "\(layer.digest)") { hash.update($0) }
+            let computed = hash.finalize()
+            guard computed == diffID else {
+                throw ImageStoreError(.invalidImage, "layer \(layer.digest): uncompressed content does not match the config's diff id: expected \(diffID), got \(computed)")
+            }
+        } catch let error as ImageStoreError {
+            try? snapshots.remove(temporary)
+            throw error
         } catch {
             try? snapshots.remove(temporary)
             throw ImageStoreError(.invalidImage, "\(error)")

@@ -5,6 +5,7 @@ import BerthJSON
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// A client of OCI distribution registries (the v2 HTTP API): manifests and blobs, with the
 /// registry's authentication (Basic, or the bearer-token challenge flow), retries with
@@ -12,9 +13,14 @@ import NIOHTTP1
 /// downloads that resume with HTTP Range where an earlier attempt stopped.
 public actor RegistryClient {
     let http: HTTPClient
+    /// For hosts configured `skip_verify`: HTTPS without certificate checks (made only
+    /// when some host asks for it).
+    let unverifiedHTTP: HTTPClient?
     let hosts: RegistryHosts
     let logger: Logger
-    /// Bearer tokens by "endpoint|scope", reused until the registry refuses one.
+    /// Bearer tokens by endpoint, scope and credentials, reused until the registry refuses
+    /// one. The credentials are part of the key: a token one pull secret earned must never
+    /// serve a pull with other (or no) credentials. Kept in memory only, never logged.
     var tokens: [String: String] = [:]
     /// Backoff before each retry, in seconds; the number of entries is the number of retries.
     let backoff: [Double]
@@ -26,10 +32,24 @@ public actor RegistryClient {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10), read: .seconds(60)))
         configuration.decompression = .disabled
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        if hosts.hosts.values.contains(where: \.skipVerify) {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.certificateVerification = .none
+            configuration.tlsConfiguration = tls
+            unverifiedHTTP = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        } else {
+            unverifiedHTTP = nil
+        }
     }
 
     public func shutdown() async {
         try? await http.shutdown()
+        try? await unverifiedHTTP?.shutdown()
+    }
+
+    /// The client for requests to `registry`'s endpoints (its mirrors included).
+    func client(for registry: String) -> HTTPClient {
+        hosts.hosts[registry]?.skipVerify == true ? (unverifiedHTTP ?? http) : http
     }
 
     /// A manifest or index, as the registry sent it.
@@ -141,6 +161,7 @@ public actor RegistryClient {
         body: (HTTPClientResponse) async throws(RegistryError) -> Result
     ) async throws(RegistryError) -> (HTTPClientResponse, Result) {
         let scope = "repository:\(repository):pull"
+        let tokenKey = "\(endpoint)|\(scope)|\(credentials?.cacheKey ?? "anonymous")"
         var attempt = 0
         var answeredChallenge = false
         var url = endpoint + path
@@ -150,7 +171,7 @@ public actor RegistryClient {
             request.headers = headers
             let sameHost = url.hasPrefix(endpoint)
             if sameHost {
-                if let token = tokens["\(endpoint)|\(scope)"] {
+                if let token = tokens[tokenKey] {
                     request.headers.replaceOrAdd(name: "Authorization", value: "Bearer \(token)")
                 } else if answeredChallenge, let basic = credentials?.basicAuthorization {
                     request.headers.replaceOrAdd(name: "Authorization", value: basic)
@@ -158,8 +179,15 @@ public actor RegistryClient {
             }
             let response: HTTPClientResponse
             do {
-                response = try await http.execute(request, timeout: .hours(2))
+                // Redirects to blob storage elsewhere are checked as usual.
+                response = try await (sameHost ? client(for: registry) : http).execute(request, timeout: .hours(2))
             } catch {
+                // An untrusted certificate stays untrusted: no retries, and say what to do.
+                if Self.isCertificateFailure(error) {
+                    throw RegistryError(
+                        .unavailable,
+                        "registry \(registry): \(what): the TLS certificate of \(Self.origin(of: url)) is not trusted (\(error)); install its CA on this host, or set skip_verify = true under [registry.hosts.\"\(registry)\"] in berthd's config")
+                }
                 guard attempt < backoff.count else {
                     throw RegistryError(.unavailable, "registry \(registry): \(what): \(error) (after \(attempt + 1) attempts)")
                 }
@@ -182,13 +210,13 @@ public actor RegistryClient {
                 if !answeredChallenge, response.status.code == 401, let challenge {
                     answeredChallenge = true
                     if challenge.scheme == .bearer {
-                        tokens["\(endpoint)|\(scope)"] = try await token(for: challenge, scope: scope, registry: registry, credentials: credentials)
+                        tokens[tokenKey] = try await token(for: challenge, scope: scope, registry: registry, credentials: credentials)
                     } else if credentials?.basicAuthorization == nil {
                         throw RegistryError(.unauthorized, "registry \(registry): \(what): authentication required (401) and no credentials were given")
                     }
                     continue
                 }
-                tokens["\(endpoint)|\(scope)"] = nil
+                tokens[tokenKey] = nil
                 let who = credentials?.username.map { "the credentials of user \"\($0)\"" } ?? (credentials == nil ? "anonymous access" : "the credentials")
                 throw RegistryError(.unauthorized, "registry \(registry): \(what): \(who) were refused (\(response.status.code))")
             case 404:
@@ -243,6 +271,12 @@ public actor RegistryClient {
             throw RegistryError(.invalidResponse, "registry \(registry): token service \(realm) answered without a token")
         }
         return token
+    }
+
+    static func isCertificateFailure(_ error: any Error) -> Bool {
+        if let ssl = error as? NIOSSLError, case .handshakeFailed = ssl { return true }
+        if error is BoringSSLError { return true }
+        return "\(error)".contains("CERTIFICATE_VERIFY_FAILED")
     }
 
     static func collect(_ response: HTTPClientResponse, limit: Int, what: String) async throws(RegistryError) -> [UInt8] {

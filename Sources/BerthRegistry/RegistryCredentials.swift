@@ -35,6 +35,11 @@ public struct RegistryCredentials: Sendable, Equatable {
             identityToken: identityToken.isEmpty ? nil : identityToken, registryToken: registryToken.isEmpty ? nil : registryToken)
     }
 
+    /// Tells credentials apart in the token cache (in memory only).
+    var cacheKey: String {
+        [username, password, identityToken, registryToken].map { $0.map { "\($0.utf8.count):\($0)" } ?? "-" }.joined(separator: "|")
+    }
+
     /// The value of a Basic Authorization header, when there is a username.
     var basicAuthorization: String? {
         guard let username else { return nil }

@@ -26,20 +26,47 @@ public struct LayerApplier {
     private var result = Result()
 
     /// Applies the layer at `blob` into `directory`. `layer` names it in errors (its digest).
-    public static func apply(blob: String, into directory: String, layer: String) throws(LayerError) -> Result {
+    /// `observe` sees every byte of the uncompressed tar stream, trailing padding included
+    /// (the image's diff id is the digest of exactly that), in order.
+    public static func apply(
+        blob: String, into directory: String, layer: String, observe: ((UnsafeRawBufferPointer) -> Void)? = nil
+    ) throws(LayerError) -> Result {
         let root = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if root < 0 { throw LayerError(layer: layer, "open \(directory): \(SystemError.describe(errno: errno))") }
         defer { close(root) }
+        // Two stages: one archive handle only decompresses (format "raw"), the tar reader
+        // takes its bytes through a callback that also shows them to `observe`. One pass
+        // over the blob, one decompression.
+        guard let decompressor = archive_read_new() else { throw LayerError(layer: layer, "libarchive: out of memory") }
+        defer { archive_read_free(decompressor) }
+        archive_read_support_filter_all(decompressor)
+        archive_read_support_format_raw(decompressor)
+        if archive_read_open_filename(decompressor, blob, 1 << 20) != berth_archive_ok() {
+            throw LayerError(layer: layer, "open \(blob): \(String(cString: archive_error_string(decompressor)))")
+        }
+        var rawEntry: OpaquePointer?
+        guard archive_read_next_header(decompressor, &rawEntry) == berth_archive_ok() else {
+            throw LayerError(layer: layer, "read \(blob): \(String(cString: archive_error_string(decompressor)))")
+        }
+        let stream = UncompressedStream(source: decompressor, observe: observe)
         guard let archive = archive_read_new() else { throw LayerError(layer: layer, "libarchive: out of memory") }
         defer { archive_read_free(archive) }
-        archive_read_support_filter_all(archive)
         archive_read_support_format_tar(archive)
         archive_read_support_format_gnutar(archive)
-        if archive_read_open_filename(archive, blob, 1 << 20) != berth_archive_ok() {
-            throw LayerError(layer: layer, "open \(blob): \(String(cString: archive_error_string(archive)))")
+        let opened = withExtendedLifetime(stream) {
+            archive_read_open(archive, Unmanaged.passUnretained(stream).toOpaque(), nil, UncompressedStream.read, nil)
+        }
+        if opened != berth_archive_ok() {
+            throw LayerError(layer: layer, "read \(blob): \(stream.failure ?? String(cString: archive_error_string(archive)))")
         }
         var applier = LayerApplier(layer: layer, root: root)
-        try applier.run(archive)
+        do {
+            try withExtendedLifetime(stream) { () throws(LayerError) in try applier.run(archive) }
+        } catch {
+            throw stream.failure.map { LayerError(layer: layer, "read \(blob): \($0)") } ?? error
+        }
+        // The tar reader stops at the end marker; what follows still counts for the digest.
+        if observe != nil { try stream.drain(layer: layer) }
         return applier.result
     }
 
@@ -251,5 +278,46 @@ public struct LayerApplier {
 
     private func failure(_ path: LayerPath, _ action: String) -> LayerError {
         LayerError(layer: layer, entry: path.display, "\(action): \(SystemError.describe(errno: errno))")
+    }
+}
+
+/// The decompressed bytes of a layer blob, handed to the tar reader block by block and
+/// shown to an observer on the way.
+private final class UncompressedStream {
+    let source: OpaquePointer
+    let observe: ((UnsafeRawBufferPointer) -> Void)?
+    var buffer = [UInt8](repeating: 0, count: 1 << 17)
+    var failure: String?
+
+    init(source: OpaquePointer, observe: ((UnsafeRawBufferPointer) -> Void)?) {
+        self.source = source
+        self.observe = observe
+    }
+
+    /// The next block: its size, 0 at the end, -1 on an error.
+    func next(_ pointer: UnsafeMutablePointer<UnsafeRawPointer?>?) -> Int {
+        let count = buffer.withUnsafeMutableBytes { archive_read_data(source, $0.baseAddress, $0.count) }
+        if count < 0 {
+            failure = String(cString: archive_error_string(source))
+            return -1
+        }
+        buffer.withUnsafeBytes { bytes in
+            observe?(UnsafeRawBufferPointer(rebasing: bytes[0..<count]))
+            pointer?.pointee = bytes.baseAddress.map { UnsafeRawPointer($0) }
+        }
+        return count
+    }
+
+    func drain(layer: String) throws(LayerError) {
+        while true {
+            let count = next(nil)
+            if count == 0 { return }
+            if count < 0 { throw LayerError(layer: layer, "read: \(failure ?? "decompression failed")") }
+        }
+    }
+
+    static let read: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, UnsafeMutablePointer<UnsafeRawPointer?>?) -> Int = { _, context, pointer in
+        guard let context else { return -1 }
+        return Unmanaged<UncompressedStream>.fromOpaque(context).takeUnretainedValue().next(pointer)
     }
 }

@@ -40,13 +40,18 @@ do {
 }
 let imageStore: ImageStore
 do {
-    imageStore = try ImageStore(root: configuration.root, registry: RegistryClient(logger: logger), logger: logger)
+    imageStore = try ImageStore(
+        root: configuration.root, registry: RegistryClient(hosts: configuration.registryHosts, logger: logger), logger: logger,
+        concurrentDownloads: configuration.concurrentDownloads)
 } catch {
     fail(error.message)
 }
 let server = GRPCServer(
     transport: .http2NIOPosix(address: .unixDomainSocket(path: configuration.address), transportSecurity: .plaintext),
-    services: [CRIRuntimeService(configuration: configuration, logger: logger), CRIImageService(configuration: configuration, store: imageStore, logger: logger)]
+    services: [
+        CRIRuntimeService(configuration: configuration, logger: logger), CRIImageService(configuration: configuration, store: imageStore, logger: logger),
+        PullProgressService(progress: imageStore.progress),
+    ]
 )
 
 // SIGTERM and SIGINT: stop accepting, let calls in flight finish, then exit.
@@ -69,7 +74,7 @@ do {
         group.addTask { try await server.serve() }
         if try await server.listeningAddress != nil {
             chmod(configuration.address, 0o660)
-            logger.info("serving CRI v1", metadata: ["address": "\(configuration.address)", "version": "\(DaemonConfiguration.version)"])
+            logger.info("serving CRI v1", metadata: ["address": "\(configuration.address)", "version": "\(DaemonConfiguration.version)", "config": "\(arguments.configPath ?? "none")"])
         }
     }
 } catch {

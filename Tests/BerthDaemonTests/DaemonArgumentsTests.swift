@@ -6,7 +6,7 @@ import Testing
 struct DaemonArgumentsTests {
     @Test("with no flags every setting has its default")
     func defaults() throws {
-        let parsed = try DaemonArguments.parse([])
+        let parsed = try DaemonArguments.parse([]) { _ in nil }
         #expect(parsed.configuration.address == "/run/berth/berth.sock")
         #expect(parsed.configuration.root == "/var/lib/berth")
         #expect(parsed.configuration.state == "/run/berth")

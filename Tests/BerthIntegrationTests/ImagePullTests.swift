@@ -188,7 +188,7 @@ struct ImagePullTests {
         #expect(resumed, "the second request for the cut blob asked for the rest with Range: \(requests)")
     }
 
-    @Test("berthd killed with SIGKILL in the middle of a pull: after a restart the pull succeeds, nothing corrupt is listed, every stored blob belongs to the image")
+    @Test("berthd killed with SIGKILL in the middle of a pull: the restart collects the orphaned blobs, the pull then resumes and succeeds, nothing corrupt is listed")
     func killedMidPull() throws {
         let (server, image, directory, _) = try hostile { _ in ["--throttle-kbps", "256"] }
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -204,6 +204,9 @@ struct ImagePullTests {
 
         let restarted = try RunningDaemon(reusing: daemon.directory)
         #expect((try restarted.call("ImageService.ListImages")["images"] as? [Any] ?? []).isEmpty, "an interrupted pull lists nothing")
+        // The manifest and config stored before the kill belong to no image: collected at start.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(restarted.directory)/root/content/blobs/sha256").isEmpty)
+        #expect(restarted.log.contains("garbage collected"), "\(restarted.log)")
         let result = try restarted.call("ImageService.PullImage", #"{"image": {"image": "\#(reference(image, port: server.port))"}}"#)
         #expect(result["imageRef"] as? String == image.configDigest, "\(result)")
         let status = try restarted.call("ImageService.ImageStatus", #"{"image": {"image": "\#(image.configDigest)"}}"#)
@@ -236,5 +239,86 @@ struct ImagePullTests {
         #expect(requests.contains("\"status\": 200") || requests.contains("\"status\":200"), "a token was issued: \(requests)")
         let snapshots = try FileManager.default.contentsOfDirectory(atPath: "\(daemon.directory)/root/snapshots")
         #expect(snapshots.count == 3)
+    }
+
+    @Test("two pulls of one image at once share every download: each layer is fetched from the registry once")
+    func sharedDownloads() throws {
+        let (server, image, directory, log) = try hostile { _ in ["--throttle-kbps", "400"] }
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let daemon = try RunningDaemon()
+        let request = #"{"image": {"image": "\#(reference(image, port: server.port))"}}"#
+        let pulls = try (0..<2).map { index in
+            try ChildProcess(
+                Binaries.criPython, ["\(Binaries.packageRoot)/Tests/tools/cri_client.py", daemon.socket, "ImageService.PullImage", request],
+                output: .file("\(directory)/pull-\(index).json"))
+        }
+        for pull in pulls { #expect(try pull.waitOrKill(timeout: 120) == 0) }
+        for index in 0..<2 {
+            let answer = try String(contentsOfFile: "\(directory)/pull-\(index).json", encoding: .utf8)
+            #expect(answer.contains(image.configDigest), "\(answer)")
+        }
+        // The server logs a request once its response has ended, a moment after the client
+        // has the last byte: wait for every layer's line.
+        func fetches(_ layer: String) -> [Substring] {
+            let requests = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n")
+            return requests.filter { $0.contains("\"GET\"") && $0.contains("/blobs/\(layer)") }
+        }
+        try waitFor { image.layers.allSatisfy { !fetches($0).isEmpty } }
+        usleep(200_000)
+        for layer in image.layers {
+            let fetches = fetches(layer)
+            #expect(fetches.count == 1, "\(layer) fetched \(fetches.count) times: \(fetches)")
+        }
+    }
+
+    @Test("an identity token (refresh token) and a registry token from the pull secret are used as the kubelet passes them; a token one secret earned never serves a forged one")
+    func tokens() throws {
+        let directory = try makeTemporaryDirectory(prefix: "berth-token")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let tokens = try BackgroundTool("token_server.py", ["--dir", "\(directory)/keys", "--user", "dave", "--password", "pw-dave"])
+        let realm = try #require(tokens.ready["realm"] as? String)
+        let service = try #require(tokens.ready["service"] as? String)
+        let registry = try BackgroundTool("registry.py", [
+            "--dir", "\(directory)/registry", "--auth", "token", "--realm", realm, "--issuer", try #require(tokens.ready["issuer"] as? String),
+            "--service", service, "--rootcertbundle", try #require(tokens.ready["rootcertbundle"] as? String),
+        ])
+        let image = try PushedImage(registry: registry.port, name: "secure/busybox", recipe: "basic", extra: ["--user", "dave", "--password", "pw-dave"])
+        // What `docker login` keeps as an identity token, and a bearer token, both from the token server.
+        let script = """
+            import base64, json, sys, urllib.parse, urllib.request
+            realm, service, scope = sys.argv[1:4]
+            form = urllib.parse.urlencode({"grant_type": "password", "username": "dave", "password": "pw-dave", "service": service,
+                                           "scope": scope, "client_id": "test", "access_type": "offline"}).encode()
+            refresh = json.load(urllib.request.urlopen(urllib.request.Request(realm, data=form)))["refresh_token"]
+            basic = urllib.request.Request(realm + "?" + urllib.parse.urlencode({"service": service, "scope": scope}),
+                                           headers={"Authorization": "Basic " + base64.b64encode(b"dave:pw-dave").decode()})
+            print(json.dumps({"identity": refresh, "registry": json.load(urllib.request.urlopen(basic))["token"]}))
+            """
+        let issued = try execute("/usr/bin/python3", ["-c", script, realm, service, "repository:secure/busybox:pull"])
+        let values = try #require(JSONSerialization.jsonObject(with: Data(issued.stdout.utf8)) as? [String: String], "\(issued.stderr)")
+        let daemon = try RunningDaemon()
+        let identity = try daemon.call("ImageService.PullImage", #"{"image": {"image": "\#(image.reference)"}, "auth": {"identityToken": "\#(values["identity"] ?? "")"}}"#)
+        #expect(identity["imageRef"] as? String == image.configDigest, "\(identity)")
+        _ = try daemon.call("ImageService.RemoveImage", #"{"image": {"image": "\#(image.reference)"}}"#)
+        let bearer = try daemon.call("ImageService.PullImage", #"{"image": {"image": "\#(image.reference)"}, "auth": {"registryToken": "\#(values["registry"] ?? "")"}}"#)
+        #expect(bearer["imageRef"] as? String == image.configDigest, "\(bearer)")
+        _ = try daemon.call("ImageService.RemoveImage", #"{"image": {"image": "\#(image.reference)"}}"#)
+        let forged = try daemon.call("ImageService.PullImage", #"{"image": {"image": "\#(image.reference)"}, "auth": {"identityToken": "not-a-refresh-token"}}"#)
+        #expect((forged["error"] as? [String: String])?["code"] == "PERMISSION_DENIED", "\(forged)")
+    }
+
+    @Test("a layer whose uncompressed content does not match the config's diff id is refused; nothing is listed or left unpacked")
+    func wrongDiffID() throws {
+        let registryDirectory = try makeTemporaryDirectory(prefix: "berth-registry")
+        defer { try? FileManager.default.removeItem(atPath: registryDirectory) }
+        let registry = try BackgroundTool("registry.py", ["--dir", registryDirectory])
+        let image = try PushedImage(registry: registry.port, name: "test/lying", recipe: "multilayer", extra: ["--wrong-diff-id", "1"])
+        let daemon = try RunningDaemon()
+        let result = try daemon.call("ImageService.PullImage", #"{"image": {"image": "\#(image.reference)"}}"#)
+        let error = try #require(result["error"] as? [String: String], "\(result)")
+        #expect(error["details"]?.contains("layer \(image.layers[1]): uncompressed content does not match the config's diff id") == true, "\(error)")
+        #expect((try daemon.call("ImageService.ListImages")["images"] as? [Any] ?? []).isEmpty)
+        let snapshots = try FileManager.default.contentsOfDirectory(atPath: "\(daemon.directory)/root/snapshots")
+        #expect(snapshots.count == 1 && !snapshots.contains { $0.hasPrefix("tmp-") }, "only the verified layer below: \(snapshots)")
     }
 }

@@ -606,8 +606,12 @@ def build(a, store, images):
                   "os": p["os"]}
         if p.get("variant"):
             config["variant"] = p["variant"]
+        diff_ids = [l["diffID"] for l in layers]
+        if a.wrong_diff_id is not None:
+            # A hostile image: the config claims another uncompressed digest for one layer.
+            diff_ids[a.wrong_diff_id] = "sha256:" + hashlib.sha256(b"not this layer").hexdigest()
         config.update({"config": cfg,
-                       "rootfs": {"type": "layers", "diff_ids": [l["diffID"] for l in layers]},
+                       "rootfs": {"type": "layers", "diff_ids": diff_ids},
                        "history": history})
         config_bytes = json.dumps(config, indent=2).encode()
         config_digest, config_size = store.add_bytes(config_bytes)
@@ -654,6 +658,7 @@ def main():
     p.add_argument("--seed", type=int, help="large: deterministic random data")
     p.add_argument("--salt", help="make a distinct image: label + /etc/berth-salt in the top layer")
     p.add_argument("--config-json", help="JSON object merged into the config's `config`")
+    p.add_argument("--wrong-diff-id", type=int, help="hostile: the config's diff id of layer N (0-based) is wrong")
     p.add_argument("--busybox", default="/usr/bin/busybox")
     a = p.parse_args()
 

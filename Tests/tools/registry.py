@@ -2,7 +2,7 @@
 """Run Debian's docker-registry (distribution v2.8) on 127.0.0.1 for integration tests.
 
 Usage:
-    registry.py --dir DIR [--port N] [--auth none]
+    registry.py --dir DIR [--port N] [--auth none] [--tls-cert CRT --tls-key KEY]
     registry.py --dir DIR --auth htpasswd --user U --password P
     registry.py --dir DIR --auth token --realm URL --issuer X --service Y --rootcertbundle FILE
 
@@ -103,6 +103,8 @@ def write_config(args, port):
         "  headers:",
         "    X-Content-Type-Options: [nosniff]",
     ]
+    if args.tls_cert:
+        lines += ["  tls:", f"    certificate: {q(os.path.abspath(args.tls_cert))}", f"    key: {q(os.path.abspath(args.tls_key))}"]
     if args.auth == "htpasswd":
         path = os.path.join(d, "htpasswd")
         with open(path, "w") as f:
@@ -163,9 +165,16 @@ def listening_port(pid):
     return None
 
 
+TLS = False
+
+
 def answers(port):
     try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        if TLS:
+            import ssl
+            conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=2, context=ssl._create_unverified_context())
+        else:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         conn.request("GET", "/v2/")
         status = conn.getresponse().status
         conn.close()
@@ -203,7 +212,7 @@ def watch(pid, args, config, log_path):
             break
         time.sleep(0.05)
     if error is None:
-        info = {"port": port, "pid": pid, "url": f"http://127.0.0.1:{port}",
+        info = {"port": port, "pid": pid, "url": f"{'https' if TLS else 'http'}://127.0.0.1:{port}",
                 "dir": os.path.abspath(args.dir), "config": config,
                 "log": log_path, "auth": args.auth}
         sys.stdout.write(json.dumps(info) + "\n")
@@ -239,7 +248,13 @@ def main():
     p.add_argument("--log", default=None, help="registry log file (default DIR/registry.log; '-' = stderr)")
     p.add_argument("--log-level", default="info", choices=("error", "warn", "info", "debug"))
     p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for GET /v2/ (default 30)")
+    p.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (and --tls-key)")
+    p.add_argument("--tls-key", help="the certificate's PEM private key")
     args = p.parse_args()
+    global TLS
+    TLS = bool(args.tls_cert)
+    if TLS and not args.tls_key:
+        p.error("--tls-cert needs --tls-key")
 
     if args.auth == "htpasswd" and (args.user is None or args.password is None):
         p.error("--auth htpasswd needs --user and --password")

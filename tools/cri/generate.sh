@@ -37,3 +37,7 @@ protoc --descriptor_set_in="$work/cri.pb" \
 cp "$work/v1/api.pb.swift" "$out/api.pb.swift"
 cp "$work/v1/api.grpc.swift" "$out/api.grpc.swift"
 echo "generated: $(wc -l < "$out/api.pb.swift") + $(wc -l < "$out/api.grpc.swift") lines in $out"
+
+# berthctl's table of unset-field defaults (crictl prints unset fields; swift-protobuf omits them).
+python3 "$here/field_defaults.py" "$repo/Sources/BerthCtl/CRIFieldDefaults+Table.swift"
+echo "generated: $repo/Sources/BerthCtl/CRIFieldDefaults+Table.swift"
