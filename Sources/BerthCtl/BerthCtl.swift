@@ -108,7 +108,7 @@ public struct CommandContext: Sendable {
 }
 
 /// One berthctl command.
-protocol CommandDefinition {
+protocol CommandDefinition: Sendable {
     /// The name, then aliases.
     static var names: [String] { get }
     static var summary: String { get }

@@ -41,10 +41,11 @@ public struct ClientSettings: Sendable, Equatable {
         let timeoutText = flags.timeout ?? file["timeout"].nonEmpty
         let timeout: Double
         if let timeoutText {
-            guard let seconds = Self.seconds(timeoutText), seconds > 0 else {
+            guard let seconds = Self.seconds(timeoutText) else {
                 throw CommandError("timeout \"\(timeoutText)\": give seconds (2) or a duration (2s, 500ms, 1m)")
             }
-            timeout = seconds
+            // As crictl: 0 or less means the default.
+            timeout = seconds > 0 ? seconds : 2
         } else {
             timeout = 2
         }

@@ -24,15 +24,23 @@ enum InfoCommand: CommandDefinition {
             }
         }
         context.debug("StatusResponse: \(response)")
+        context.console.out(StatusOutput.render([try document(response)], as: format))
+        return 0
+    }
+
+    /// crictl's shape: the status, the handlers and features beside it, the verbose info.
+    /// (Synchronous, apart from the call: Swift 6.3's optimizer crashed splitting the async
+    /// function while this was inline.)
+    static func document(_ response: Runtime_V1_StatusResponse) throws -> JSONValue {
         var extra: [(String, JSONValue)] = []
         if !response.runtimeHandlers.isEmpty {
-            extra.append(("runtimeHandlers", .array(try response.runtimeHandlers.map { try MessageOutput.json($0) })))
+            var handlers: [JSONValue] = []
+            for handler in response.runtimeHandlers { handlers.append(try MessageOutput.json(handler)) }
+            extra.append(("runtimeHandlers", .array(handlers)))
         }
         if response.hasFeatures {
             extra.append(("features", try MessageOutput.json(response.features)))
         }
-        let document = StatusOutput.document(status: try MessageOutput.json(response.status), info: response.info, extra: extra)
-        context.console.out(StatusOutput.render([document], as: format))
-        return 0
+        return StatusOutput.document(status: try MessageOutput.json(response.status), info: response.info, extra: extra)
     }
 }

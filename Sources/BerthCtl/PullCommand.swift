@@ -27,7 +27,7 @@ enum PullCommand: CommandDefinition {
         var request = Runtime_V1_PullImageRequest()
         request.image.image = name
         for annotation in flags.strings("--annotation") {
-            let parts = annotation.split(separator: "=", omittingEmptySubsequences: false)
+            let parts = annotation.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard parts.count == 2 else { throw CommandError("pull: annotation \"\(annotation)\" is not KEY=VALUE") }
             request.image.annotations[String(parts[0])] = String(parts[1])
         }

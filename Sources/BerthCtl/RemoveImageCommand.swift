@@ -90,7 +90,19 @@ enum RemoveImageCommand: CommandDefinition {
             } catch {
                 throw CommandError.rpc("listing containers", error, endpoint: endpoint)
             }
-            return Set(containers.containers.map { $0.imageRef.isEmpty ? $0.image.image : $0.imageRef })
+            // A container names its image as the runtime chose (an id, a digest, a name):
+            // ask the image service which image that is, as crictl does.
+            var ids = Set<String>()
+            for container in containers.containers {
+                var request = Runtime_V1_ImageStatusRequest()
+                request.image.image = container.image.image.isEmpty ? container.imageRef : container.image.image
+                if let status = try? await connection.images.imageStatus(request, options: connection.options), status.hasImage {
+                    ids.insert(status.image.id)
+                } else {
+                    ids.insert(container.imageRef)
+                }
+            }
+            return ids
         }
     }
 }

@@ -79,7 +79,7 @@ public enum YAMLEmitter {
     static let reserved: Set<String> = ["", "~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE", "yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF", "y", "Y", "n", "N", ".inf", ".Inf", "-.inf", ".nan", ".NaN"]
 
     static func needsQuotes(_ text: String) -> Bool {
-        if reserved.contains(text) || Double(text) != nil || Int(text) != nil { return true }
+        if reserved.contains(text) || looksLikeNumber(text) || looksLikeTimestamp(text) { return true }
         guard let first = text.first, let last = text.last else { return true }
         if " \t".contains(last) || " \t".contains(first) { return true }
         if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
@@ -88,5 +88,33 @@ public enum YAMLEmitter {
         }
         if text.contains(": ") || text.contains(" #") || text.hasSuffix(":") { return true }
         return text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f }
+    }
+
+    /// What YAML 1.1 (go-yaml v2) reads as a number: decimal, 0x/0o/0b, underscores,
+    /// sexagesimal (1:20), floats with exponents. Words like "inf" and "nan" stay strings.
+    static func looksLikeNumber(_ text: String) -> Bool {
+        var body = Substring(text)
+        if body.first == "+" || body.first == "-" { body = body.dropFirst() }
+        guard let first = body.first, first.isASCII, first.isNumber || first == "." else { return false }
+        let digits = body.replacingOccurrences("_", with: "")
+        if digits.hasPrefix("0x") { return digits.count > 2 && digits.dropFirst(2).allSatisfy(\.isHexDigit) }
+        if digits.hasPrefix("0o") || digits.hasPrefix("0b") { return digits.count > 2 && digits.dropFirst(2).allSatisfy { $0.isASCII && $0.isNumber } }
+        if digits.contains(":") { return digits.split(separator: ":", omittingEmptySubsequences: false).allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") } } }
+        return digits.allSatisfy { $0.isASCII && ($0.isNumber || "eE.+-".contains($0)) } && Double(digits) != nil
+    }
+
+    /// YAML 1.1 timestamps: 2001-12-14, 2001-12-14t21:59:43.10-05:00, 2024-01-01T00:00:00Z.
+    static func looksLikeTimestamp(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 8, bytes[4] == UInt8(ascii: "-"), bytes[0..<4].allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return false }
+        return bytes.count == 10 ? bytes[7] == UInt8(ascii: "-") : bytes.count > 10 && "Tt ".utf8.contains(bytes[10]) || bytes[6] == UInt8(ascii: "-") || bytes[7] == UInt8(ascii: "-")
+    }
+}
+
+extension Substring {
+    func replacingOccurrences(_ target: Character, with replacement: String) -> String {
+        var result = ""
+        for character in self { if character == target { result += replacement } else { result.append(character) } }
+        return result
     }
 }

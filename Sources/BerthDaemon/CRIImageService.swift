@@ -80,7 +80,7 @@ public struct CRIImageService: Runtime_V1_ImageService.SimpleServiceProtocol {
         var containers: (bytes: Int64, inodes: Int64) = (0, 0)
         for snapshot in store.snapshots.list() where !snapshot.hasPrefix("tmp-") {
             let used = store.snapshots.usage(snapshot)
-            if snapshot.count == 64 && snapshot.allSatisfy(\.isHexDigit) {
+            if ImageStore.isChainID(snapshot) {
                 images.bytes += used.bytes
                 images.inodes += used.inodes
             } else {
@@ -121,11 +121,20 @@ public struct CRIImageService: Runtime_V1_ImageService.SimpleServiceProtocol {
 
     /// The CRI's view of an image: tags and digests apart, the user from the config
     /// (a number is a uid, anything else a user name).
-    /// The names and ids of the config's `images.pinned`, normalised as pulls name images.
+    /// The names and ids of the config's `images.pinned`: each as written, normalised as
+    /// pulls name images, and a bare 64-hex id as `sha256:<hex>`.
     var pinned: Set<String> {
-        Set(configuration.pinnedImages.map { (try? ImageReference(parsing: $0).normalized) ?? $0 })
+        var names = Set<String>()
+        for entry in configuration.pinnedImages {
+            names.insert(entry)
+            if let normalized = try? ImageReference(parsing: entry).normalized { names.insert(normalized) }
+            if ImageStore.isChainID(entry) { names.insert("sha256:\(entry)") }
+        }
+        return names
     }
 
+    /// An image as the CRI describes it; `pinned` when the store says so or the config
+    /// names it.
     static func image(_ record: ImageRecord, pinned names: Set<String>) -> Runtime_V1_Image {
         var image = Runtime_V1_Image()
         image.id = record.id

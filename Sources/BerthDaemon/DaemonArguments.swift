@@ -1,4 +1,5 @@
 import BerthSystem
+import Glibc
 import Logging
 
 /// berthd's command line: `--address PATH`, `--root DIR`, `--state DIR`,
@@ -40,9 +41,20 @@ public struct DaemonArguments: Sendable, Equatable {
 
     public init() {}
 
+    /// The config file's text; nil when there is no such file. Any other failure (no
+    /// permission, a directory) is an error: a config that exists is never skipped quietly.
+    public static func readConfigFile(_ path: String) throws(Invalid) -> String? {
+        do {
+            return try FileSystem.readText(path)
+        } catch {
+            if error.errno == ENOENT { return nil }
+            throw Invalid(message: "config \(path): \(error)")
+        }
+    }
+
     /// The flags over the config file over the defaults. `readFile` reads the config file
     /// (nil: it is not there).
-    public static func parse(_ words: [String], readFile: (String) -> String? = { try? FileSystem.readText($0) }) throws(Invalid) -> DaemonArguments {
+    public static func parse(_ words: [String], readFile: (String) throws(Invalid) -> String? = readConfigFile) throws(Invalid) -> DaemonArguments {
         var result = DaemonArguments()
         var flags: [(String, String)] = []
         var index = 0
@@ -69,7 +81,7 @@ public struct DaemonArguments: Sendable, Equatable {
         }
         let explicitConfig = flags.last { $0.0 == "--config" }?.1
         let configPath = explicitConfig ?? DaemonConfiguration.defaultConfigPath
-        if let text = readFile(configPath) {
+        if let text = try readFile(configPath) {
             try result.configuration.apply(file: text, path: configPath)
             result.configPath = configPath
         } else if let explicitConfig {

@@ -19,8 +19,9 @@ public struct PullProgressService: Berth_V1_PullProgressService.SimpleServicePro
         } catch {
             throw RPCError(code: .invalidArgument, message: "Watch \(request.image): \(error.message)")
         }
-        let interval = Duration.milliseconds(request.intervalMs > 0 ? Int64(request.intervalMs) : 200)
-        let waitForStart = Duration.milliseconds(request.waitForStartMs > 0 ? Int64(request.waitForStartMs) : 5000)
+        // Bounded, so a watcher can neither busy-poll nor wait forever.
+        let interval = Duration.milliseconds(request.intervalMs > 0 ? min(max(Int64(request.intervalMs), 50), 10_000) : 200)
+        let waitForStart = Duration.milliseconds(request.waitForStartMs > 0 ? min(Int64(request.waitForStartMs), 300_000) : 5000)
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: waitForStart)
         var started = false

@@ -25,12 +25,25 @@ public actor ImageStore {
     /// Downloads in flight, by blob digest: a second pull of the same layer waits for it.
     var downloads: [Digest: Task<Void, any Error>] = [:]
 
+    /// The lock on `<root>/berthd.lock`, held while this store lives: one writer per root.
+    nonisolated let rootLock: Int32
+
     public init(root: String, registry: RegistryClient, logger: Logger, concurrentDownloads: Int = 3) throws(ImageStoreError) {
+        // Garbage collection below assumes nobody else writes this root: a second berthd on
+        // it would lose its pull in flight.
+        _ = try? FileSystem.makeDirectories(root, mode: 0o700)
+        rootLock = open("\(root)/berthd.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard rootLock >= 0 else { throw ImageStoreError(.storage, "\(root)/berthd.lock: \(SystemError.describe(errno: errno))") }
+        guard flock(rootLock, LOCK_EX | LOCK_NB) == 0 else {
+            close(rootLock)
+            throw ImageStoreError(.storage, "root \(root) is in use by another berthd (\(root)/berthd.lock is locked); give each berthd its own --root")
+        }
         do {
             content = try ContentStore(root: "\(root)/content")
             snapshots = try OverlaySnapshotter(root: "\(root)/snapshots")
             metadata = try MetadataStore(directory: root)
         } catch {
+            close(rootLock)
             throw ImageStoreError(.storage, "image store in \(root): \(error)")
         }
         self.registry = registry
@@ -39,10 +52,12 @@ public actor ImageStore {
         collectGarbage()
     }
 
-    /// At start, before any pull: removes what no image references — half-unpacked `tmp-`
-    /// snapshots, blobs and layer snapshots of pulls that a crash interrupted — so nothing
-    /// is orphaned even if that image is never pulled again. Partial downloads (ingests)
-    /// stay, so a new pull resumes them with Range; those untouched for a day go.
+    /// At start, before any pull (the root lock keeps other writers out): removes what no
+    /// image references — half-unpacked `tmp-` snapshots, blobs and layer snapshots (named
+    /// by chain id) of pulls a crash interrupted — so nothing is orphaned even if that image
+    /// is never pulled again. Other snapshots (containers' writable layers) are not the
+    /// image store's. Partial downloads (ingests) stay, so a new pull resumes them with
+    /// Range; those untouched for a day go.
     nonisolated func collectGarbage() {
         let referenced: (blobs: Set<String>, snapshots: Set<String>)
         do {
@@ -52,7 +67,7 @@ public actor ImageStore {
             return
         }
         var freed: [String] = []
-        for snapshot in snapshots.list() where snapshot.hasPrefix("tmp-") || !referenced.snapshots.contains(snapshot) {
+        for snapshot in snapshots.list() where snapshot.hasPrefix("tmp-") || (Self.isChainID(snapshot) && !referenced.snapshots.contains(snapshot)) {
             if (try? snapshots.remove(snapshot)) != nil { freed.append("snapshot \(snapshot)") }
         }
         for blob in content.list() where !referenced.blobs.contains(blob.description) {
@@ -105,12 +120,12 @@ public actor ImageStore {
             throw ImageStoreError(.invalidImage, "\(name): the config lists \(configuration.rootfs.diffIDs.count) layers (rootfs.diff_ids), the manifest \(manifest.layers.count)")
         }
 
-        progress.start(name, layers: manifest.layers.map { layer in
+        let progressToken = progress.start(name, layers: manifest.layers.map { layer in
             content.contains(layer.digest)
                 ? .init(digest: "\(layer.digest)", done: layer.size, total: layer.size, phase: .exists)
                 : .init(digest: "\(layer.digest)", done: 0, total: layer.size, phase: .waiting)
         })
-        defer { progress.finish(name) }
+        defer { progress.finish(progressToken) }
         let chain = try await downloadAndUnpack(manifest.layers, diffIDs: configuration.rootfs.diffIDs, reference: reference, credentials: credentials, name: name)
         blobs.append(contentsOf: manifest.layers.map(\.digest))
 
@@ -169,6 +184,11 @@ public actor ImageStore {
         } catch {
             throw ImageStoreError(.storage, "\(name): \(error)")
         }
+    }
+
+    /// A layer snapshot's name: a chain id's 64 hex digits.
+    public static func isChainID(_ name: String) -> Bool {
+        name.utf8.count == 64 && name.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
     }
 
     /// The OCI chain ids: the first layer's diff id, then sha256 of "parent child".

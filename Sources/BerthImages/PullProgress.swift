@@ -28,19 +28,23 @@ public final class PullProgress: Sendable {
 
     private struct State {
         var blobs: [String: Layer] = [:]
-        /// Each pull's layers in order (a name may be pulled twice at once: counted).
-        var pulls: [String: (digests: [String], count: Int)] = [:]
+        /// Each pull in flight: its name and its layers in order. Two pulls of one name may
+        /// run at once (and even with different layers, when the tag moved between them).
+        var pulls: [Int: (name: String, digests: [String])] = [:]
+        var nextPull = 0
     }
 
     private let state = Mutex(State())
 
     public init() {}
 
-    func start(_ reference: String, layers list: [Layer]) {
+    /// Registers a pull; its token goes to `finish`.
+    func start(_ reference: String, layers list: [Layer]) -> Int {
         state.withLock { state in
             for layer in list where state.blobs[layer.digest] == nil { state.blobs[layer.digest] = layer }
-            let count = state.pulls[reference]?.count ?? 0
-            state.pulls[reference] = (list.map(\.digest), count + 1)
+            state.nextPull += 1
+            state.pulls[state.nextPull] = (reference, list.map(\.digest))
+            return state.nextPull
         }
     }
 
@@ -64,23 +68,20 @@ public final class PullProgress: Sendable {
         }
     }
 
-    func finish(_ reference: String) {
+    /// The pull ended: its blobs' state goes unless another pull in flight lists them.
+    func finish(_ token: Int) {
         state.withLock { state in
-            guard let pull = state.pulls[reference] else { return }
-            if pull.count > 1 {
-                state.pulls[reference] = (pull.digests, pull.count - 1)
-                return
-            }
-            state.pulls[reference] = nil
+            guard let pull = state.pulls.removeValue(forKey: token) else { return }
             let stillListed = Set(state.pulls.values.flatMap(\.digests))
             for digest in pull.digests where !stillListed.contains(digest) { state.blobs[digest] = nil }
         }
     }
 
-    /// The layers of the pull of `reference` (normalised), bottom first, while it runs.
+    /// The layers of the latest pull of `reference` (normalised), bottom first, while it runs.
     public func snapshot(_ reference: String) -> [Layer]? {
         state.withLock { state in
-            state.pulls[reference].map { pull in pull.digests.compactMap { state.blobs[$0] } }
+            guard let latest = state.pulls.filter({ $0.value.name == reference }).max(by: { $0.key < $1.key }) else { return nil }
+            return latest.value.digests.compactMap { state.blobs[$0] }
         }
     }
 }

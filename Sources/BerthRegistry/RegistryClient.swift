@@ -144,9 +144,15 @@ public actor RegistryClient {
         body: (HTTPClientResponse) async throws(RegistryError) -> Result
     ) async throws(RegistryError) -> (HTTPClientResponse, Result) {
         var lastError = RegistryError(.unavailable, "registry \(registry): no endpoint answered for \(what)")
-        for endpoint in hosts.endpoints(for: registry) {
+        let endpoints = hosts.endpoints(for: registry)
+        for endpoint in endpoints {
+            // A pull secret is for the registry it names: mirrors (often plain-HTTP caches)
+            // never see it.
+            let isRegistry = endpoint == endpoints.last
             do {
-                return try await performOnce(endpoint: endpoint, path: path, headers: headers, registry: registry, repository: repository, credentials: credentials, what: what, body: body)
+                return try await performOnce(
+                    endpoint: endpoint, path: path, headers: headers, registry: registry, repository: repository,
+                    credentials: isRegistry ? credentials : nil, what: what, body: body)
             } catch let error where error.code == .unavailable || (error.code == .notFound && endpoint != hosts.endpoints(for: registry).last) {
                 // A mirror that is down or lacks the content: try the next endpoint.
                 lastError = error
@@ -169,7 +175,7 @@ public actor RegistryClient {
         while true {
             var request = HTTPClientRequest(url: url)
             request.headers = headers
-            let sameHost = url.hasPrefix(endpoint)
+            let sameHost = Self.origin(of: url) == Self.origin(of: endpoint)
             if sameHost {
                 if let token = tokens[tokenKey] {
                     request.headers.replaceOrAdd(name: "Authorization", value: "Bearer \(token)")
@@ -182,11 +188,18 @@ public actor RegistryClient {
                 // Redirects to blob storage elsewhere are checked as usual.
                 response = try await (sameHost ? client(for: registry) : http).execute(request, timeout: .hours(2))
             } catch {
-                // An untrusted certificate stays untrusted: no retries, and say what to do.
-                if Self.isCertificateFailure(error) {
+                // An untrusted certificate stays untrusted, and a plain-HTTP server stays
+                // one: no retries, and say what to do.
+                let text = "\(error)"
+                if Self.isCertificateFailure(text) {
                     throw RegistryError(
                         .unavailable,
                         "registry \(registry): \(what): the TLS certificate of \(Self.origin(of: url)) is not trusted (\(error)); install its CA on this host, or set skip_verify = true under [registry.hosts.\"\(registry)\"] in berthd's config")
+                }
+                if text.contains("WRONG_VERSION_NUMBER") {
+                    throw RegistryError(
+                        .unavailable,
+                        "registry \(registry): \(what): \(Self.origin(of: url)) does not speak TLS; if it is a plain-HTTP registry, set plain_http = true under [registry.hosts.\"\(registry)\"] in berthd's config")
                 }
                 guard attempt < backoff.count else {
                     throw RegistryError(.unavailable, "registry \(registry): \(what): \(error) (after \(attempt + 1) attempts)")
@@ -258,7 +271,8 @@ public actor RegistryClient {
         }
         let response: HTTPClientResponse
         do {
-            response = try await http.execute(request, timeout: .seconds(30))
+            // A registry with a self-signed certificate usually has its token service too.
+            response = try await client(for: registry).execute(request, timeout: .seconds(30))
         } catch {
             throw RegistryError(.unavailable, "registry \(registry): token service \(realm): \(error)")
         }
@@ -273,10 +287,9 @@ public actor RegistryClient {
         return token
     }
 
-    static func isCertificateFailure(_ error: any Error) -> Bool {
-        if let ssl = error as? NIOSSLError, case .handshakeFailed = ssl { return true }
-        if error is BoringSSLError { return true }
-        return "\(error)".contains("CERTIFICATE_VERIFY_FAILED")
+    /// A certificate the host does not trust, or one for another name.
+    static func isCertificateFailure(_ text: String) -> Bool {
+        text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("failedToValidateHostname") || text.contains("unableToValidateCertificate")
     }
 
     static func collect(_ response: HTTPClientResponse, limit: Int, what: String) async throws(RegistryError) -> [UInt8] {

@@ -1,3 +1,5 @@
+import BerthContent
+import BerthImageSpec
 import FoundationEssentials
 
 /// Credentials for one registry, in the forms the kubelet sends them in a CRI
@@ -35,9 +37,10 @@ public struct RegistryCredentials: Sendable, Equatable {
             identityToken: identityToken.isEmpty ? nil : identityToken, registryToken: registryToken.isEmpty ? nil : registryToken)
     }
 
-    /// Tells credentials apart in the token cache (in memory only).
+    /// Tells credentials apart in the token cache: a digest, so the cache keeps no secret.
     var cacheKey: String {
-        [username, password, identityToken, registryToken].map { $0.map { "\($0.utf8.count):\($0)" } ?? "-" }.joined(separator: "|")
+        let text = [username, password, identityToken, registryToken].map { $0.map { "\($0.utf8.count):\($0)" } ?? "-" }.joined(separator: "|")
+        return Digest.sha256(of: Array(text.utf8)).encoded
     }
 
     /// The value of a Basic Authorization header, when there is a username.

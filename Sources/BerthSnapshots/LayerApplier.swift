@@ -286,7 +286,9 @@ public struct LayerApplier {
 private final class UncompressedStream {
     let source: OpaquePointer
     let observe: ((UnsafeRawBufferPointer) -> Void)?
-    var buffer = [UInt8](repeating: 0, count: 1 << 17)
+    /// Handed to libarchive, which reads it after the callback returns: allocated once,
+    /// not an array's temporary pointer.
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 17, alignment: 16)
     var failure: String?
 
     init(source: OpaquePointer, observe: ((UnsafeRawBufferPointer) -> Void)?) {
@@ -294,17 +296,19 @@ private final class UncompressedStream {
         self.observe = observe
     }
 
+    deinit {
+        buffer.deallocate()
+    }
+
     /// The next block: its size, 0 at the end, -1 on an error.
     func next(_ pointer: UnsafeMutablePointer<UnsafeRawPointer?>?) -> Int {
-        let count = buffer.withUnsafeMutableBytes { archive_read_data(source, $0.baseAddress, $0.count) }
+        let count = archive_read_data(source, buffer.baseAddress, buffer.count)
         if count < 0 {
             failure = String(cString: archive_error_string(source))
             return -1
         }
-        buffer.withUnsafeBytes { bytes in
-            observe?(UnsafeRawBufferPointer(rebasing: bytes[0..<count]))
-            pointer?.pointee = bytes.baseAddress.map { UnsafeRawPointer($0) }
-        }
+        observe?(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        pointer?.pointee = UnsafeRawPointer(buffer.baseAddress)
         return count
     }
 

@@ -22,8 +22,11 @@ struct TableNode {
     var members: [(key: String, value: ValueNode)] = []
     /// `{ ... }`: closed once written.
     var isInline = false
-    /// Named by a `[header]` (a second one is an error).
+    /// Named by a `[header]` (a second one is an error, and dotted keys may not add to it
+    /// from elsewhere).
     var hasHeader = false
+    /// Made by dotted keys (`a.b = 1`): a `[header]` may not reopen it.
+    var madeByDottedKeys = false
 
     var json: JSONValue { .object(JSONObject(members.map { ($0.key, $0.value.json) })) }
 
@@ -38,8 +41,11 @@ struct TableNode {
             return
         }
         if key.count > 1 {
-            // A dotted key makes or extends a table below this one.
-            try descend(key[0], line: line, through: key, allowArrays: false) { (child: inout TableNode) throws(TOMLSyntaxError) in
+            // A dotted key makes or extends a table below this one, never one a header made.
+            if let index = index(of: key[0]), case .table(let existing) = members[index].value, existing.hasHeader {
+                throw TOMLSyntaxError(line: line, reason: "\"\(key.joined(separator: "."))\": table \"\(key[0])\" was defined by a [header]; add to it there")
+            }
+            try descend(key[0], line: line, through: key, allowArrays: false, dotted: true) { (child: inout TableNode) throws(TOMLSyntaxError) in
                 try child.assign(Array(key.dropFirst()), value, in: [], line: line)
             }
             return
@@ -62,6 +68,7 @@ struct TableNode {
                 throw TOMLSyntaxError(line: line, reason: "[\(name)] names a key that is not a table")
             }
             guard !table.hasHeader else { throw TOMLSyntaxError(line: line, reason: "table [\(name)] is defined twice") }
+            guard !table.madeByDottedKeys else { throw TOMLSyntaxError(line: line, reason: "table [\(name)] was already defined by dotted keys") }
             table.hasHeader = true
             members[index].value = .table(table)
         } else {
@@ -94,11 +101,12 @@ struct TableNode {
     /// Runs `body` on the table under `name` (the last one of an array of tables), making
     /// it when missing.
     private mutating func descend(
-        _ name: String, line: Int, through path: [String], allowArrays: Bool = true,
+        _ name: String, line: Int, through path: [String], allowArrays: Bool = true, dotted: Bool = false,
         _ body: (inout TableNode) throws(TOMLSyntaxError) -> Void
     ) throws(TOMLSyntaxError) {
         guard let index = index(of: name) else {
             var table = TableNode()
+            table.madeByDottedKeys = dotted
             try body(&table)
             members.append((name, .table(table)))
             return

@@ -178,6 +178,8 @@ public struct TOMLParser {
         let text = String(decoding: bytes[start..<position], as: UTF8.self)
         guard !text.isEmpty else { throw error("a value is missing") }
         if let number = Self.number(text) { return .number(number) }
+        if ["inf", "+inf", "-inf", "nan", "+nan", "-nan"].contains(text) { throw error("\(text): infinities and NaN have no use in this file") }
+        if Self.isIntegerShaped(text) { throw error("integer \(text) does not fit in 64 bits") }
         if Self.looksLikeDate(text) { return .string(text) }
         throw error("\"\(text)\" is not a TOML value (strings need quotes)")
     }
@@ -188,16 +190,21 @@ public struct TOMLParser {
         default: break
         }
         var digits = text
+        let isPrefixed = text.hasPrefix("0x") || text.hasPrefix("0o") || text.hasPrefix("0b")
         if digits.contains("_") {
-            // Underscores only between digits.
+            // Underscores only between digits (hex digits after 0x).
             let characters = Array(digits)
+            let isDigit: (Character) -> Bool = { isPrefixed && text.hasPrefix("0x") ? $0.isHexDigit : ($0.isASCII && $0.isNumber) }
             for (index, character) in characters.enumerated() where character == "_" {
-                guard index > 0, index < characters.count - 1, characters[index - 1].isHexDigit, characters[index + 1].isHexDigit else { return nil }
+                guard index > 0, index < characters.count - 1, isDigit(characters[index - 1]), isDigit(characters[index + 1]) else { return nil }
             }
             digits.removeAll { $0 == "_" }
         }
         for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] where digits.hasPrefix(prefix) {
-            return Int64(digits.dropFirst(2), radix: radix).map { JSONNumber($0) }
+            let body = digits.dropFirst(2)
+            // Swift's radix parser would take a sign; TOML does not.
+            guard !body.isEmpty, body.allSatisfy({ $0.isHexDigit && Int(String($0), radix: radix) != nil }) else { return nil }
+            return Int64(body, radix: radix).map { JSONNumber($0) }
         }
         var unsigned = Substring(digits)
         if unsigned.first == "+" || unsigned.first == "-" { unsigned = unsigned.dropFirst() }
@@ -205,10 +212,19 @@ public struct TOMLParser {
         // No leading zeros in integers ("0" itself, "0.5" and "0e1" are fine).
         if unsigned.count > 1, first == "0", let second = unsigned.dropFirst().first, second.isNumber { return nil }
         if let integer = Int64(digits) { return JSONNumber(integer) }
+        // Too big for 64 bits: an error, not a float.
+        if isIntegerShaped(digits) { return nil }
         guard unsigned.allSatisfy({ $0.isNumber || "eE.+-".contains($0) }), !unsigned.hasSuffix("."), !unsigned.contains(".e"), !unsigned.contains(".E"),
             let value = Double(digits)
         else { return nil }
         return JSONNumber(value)
+    }
+
+    /// An optional sign and decimal digits (with underscores): an integer, whatever its size.
+    static func isIntegerShaped(_ text: String) -> Bool {
+        var body = Substring(text)
+        if body.first == "+" || body.first == "-" { body = body.dropFirst() }
+        return !body.isEmpty && body.allSatisfy { ($0.isASCII && $0.isNumber) || $0 == "_" }
     }
 
     static func looksLikeDate(_ text: String) -> Bool {
@@ -313,13 +329,12 @@ public struct TOMLParser {
         case UInt8(ascii: "n"): output.append(10)
         case UInt8(ascii: "f"): output.append(12)
         case UInt8(ascii: "r"): output.append(13)
-        case UInt8(ascii: "e"): output.append(27)
         case UInt8(ascii: "\""): output.append(UInt8(ascii: "\""))
         case UInt8(ascii: "\\"): output.append(UInt8(ascii: "\\"))
         case UInt8(ascii: "u"), UInt8(ascii: "U"):
             let count = escape == UInt8(ascii: "u") ? 4 : 8
-            guard position + count <= bytes.count, let code = UInt32(String(decoding: bytes[position..<position + count], as: UTF8.self), radix: 16),
-                let scalar = Unicode.Scalar(code)
+            let digits = position + count <= bytes.count ? String(decoding: bytes[position..<position + count], as: UTF8.self) : ""
+            guard digits.count == count, digits.allSatisfy(\.isHexDigit), let code = UInt32(digits, radix: 16), let scalar = Unicode.Scalar(code)
             else { throw error("invalid \\\(Character(Unicode.Scalar(escape))) escape") }
             position += count
             output.append(contentsOf: Array(String(Character(scalar)).utf8))

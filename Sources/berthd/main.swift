@@ -38,11 +38,12 @@ do {
 } catch {
     fail(error.description)
 }
+// Held here for the whole run: AsyncHTTPClient must be shut down, never just released
+// (it stops the process otherwise), so it is not a temporary of the store's init.
+let registry = RegistryClient(hosts: configuration.registryHosts, logger: logger)
 let imageStore: ImageStore
 do {
-    imageStore = try ImageStore(
-        root: configuration.root, registry: RegistryClient(hosts: configuration.registryHosts, logger: logger), logger: logger,
-        concurrentDownloads: configuration.concurrentDownloads)
+    imageStore = try ImageStore(root: configuration.root, registry: registry, logger: logger, concurrentDownloads: configuration.concurrentDownloads)
 } catch {
     fail(error.message)
 }
@@ -81,4 +82,5 @@ do {
     fail("serve on \(configuration.address): \(error)")
 }
 unlink(configuration.address)
+await registry.shutdown()
 logger.info("stopped")

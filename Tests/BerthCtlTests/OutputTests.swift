@@ -8,7 +8,7 @@ import Testing
 struct OutputTests {
     @Test("sizes: powers of 1000, three significant digits, %g's exponent", arguments: [
         (0.0, "0B"), (999, "999B"), (1000, "1kB"), (12345, "12.3kB"), (4_270_000, "4.27MB"), (75_500_000, "75.5MB"),
-        (151_000_000, "151MB"), (321_520, "322kB"), (1_500_000, "1.5MB"), (999_999, "1e+03kB"),
+        (151_000_000, "151MB"), (321_520, "322kB"), (1_500_000, "1.5MB"), (999_999, "1e+03kB"), (1125, "1.12kB"), (1135, "1.14kB"),
     ])
     func sizes(bytes: Double, expected: String) {
         #expect(ByteSize.human(bytes) == expected)
@@ -71,6 +71,15 @@ struct OutputTests {
                 k: "true"
 
             """)
+    }
+
+    @Test("YAML scalars YAML would read as numbers, booleans or times are quoted; words and names are not", arguments: [
+        ("1_000", true), ("0o17", true), ("0b1", true), ("1:20", true), ("0x1F", true), ("1e5", true), ("-3.5", true),
+        ("2024-01-01T00:00:00Z", true), ("2001-12-14", true), ("yes", true), ("", true),
+        ("inf", false), ("nan", false), ("sha256:abc", false), ("busybox:latest", false), ("v1", false), ("1.2.3", false),
+    ])
+    func yamlScalars(text: String, quoted: Bool) {
+        #expect(YAMLEmitter.needsQuotes(text) == quoted)
     }
 
     @Test("image rows: one per tag split at the last colon; <none> and the digest's repository without tags")

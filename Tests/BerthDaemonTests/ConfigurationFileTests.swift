@@ -62,6 +62,14 @@ struct TOMLTests {
         ("a = 1 b = 2\n", "line 1: unexpected"),
         ("x = { a = 1 }\n[x.b]\n", "line 2"),
         ("n = 012\n", "line 1"),
+        ("[fruit]\napple.color = 1\n[fruit.apple]\n", "line 3: table [apple] was already defined by dotted keys"),
+        ("[a.b.c]\nz = 1\n[a]\nb.c.t = 1\n", "line 4"),
+        ("n = 9223372036854775808\n", "line 1: integer 9223372036854775808 does not fit in 64 bits"),
+        ("n = 0x-1\n", "line 1"),
+        ("s = \"\\u+041\"\n", "line 1: invalid \\u escape"),
+        ("s = \"\\e\"\n", "line 1: unknown escape"),
+        ("n = 1e_5\n", "line 1"),
+        ("n = inf\n", "line 1: inf: infinities and NaN"),
     ])
     func errors(text: String, expected: String) {
         #expect {

@@ -22,11 +22,14 @@ extension RunningDaemon {
 struct BerthctlTests {
     func daemon(_ extra: [String] = [], config: String? = nil) throws -> RunningDaemon {
         var arguments = extra
+        var configDirectory: String?
         if let config {
-            let path = try makeTemporaryDirectory(prefix: "berthd-config") + "/berthd.toml"
-            try writeFile(path, config)
-            arguments += ["--config", path]
+            configDirectory = try makeTemporaryDirectory(prefix: "berthd-config")
+            try writeFile("\(configDirectory!)/berthd.toml", config)
+            arguments += ["--config", "\(configDirectory!)/berthd.toml"]
         }
+        // berthd reads its config once, at start.
+        defer { if let configDirectory { try? FileManager.default.removeItem(atPath: configDirectory) } }
         let daemon = try RunningDaemon(extraArguments: arguments)
         try writeFile("\(daemon.directory)/crictl.yaml", "timeout: 20\n")
         return daemon
@@ -144,7 +147,7 @@ struct BerthctlTests {
             [registry.hosts."mirrored.invalid:5000"]
             mirrors = ["http://127.0.0.1:\(registry.port)"]
             """)
-        #expect(daemon.log.contains("level=debug") || daemon.log.contains("config="), "\(daemon.log)")
+        #expect(daemon.log.contains("config=/tmp/berthd-config."), "the file named in the start line: \(daemon.log)")
         for image in [kept, pruned] { #expect(try daemon.berthctl(["pull", image.reference]).status == 0) }
         let pinned = try daemon.berthctl(["images", "--pinned"]).stdout
         #expect(pinned.split(separator: "\n").contains { $0.contains("test/kept") && $0.hasSuffix("true") }, "\(pinned)")

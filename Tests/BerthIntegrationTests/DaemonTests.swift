@@ -28,8 +28,15 @@ final class RunningDaemon {
         socket = "\(directory)/berth.sock"
         logPath = "\(directory)/berthd-\(UUID().uuidString.prefix(8)).log"
         try writeFile(logPath, "")
+        // An empty config unless the test brings one: a host's /etc/berth/berthd.toml must
+        // not change what the tests see.
+        var arguments = extraArguments
+        if !arguments.contains("--config") {
+            try writeFile("\(directory)/empty.toml", "")
+            arguments += ["--config", "\(directory)/empty.toml"]
+        }
         process = try ChildProcess(
-            Binaries.berthd, ["--address", socket, "--root", "\(directory)/root", "--state", "\(directory)/state"] + extraArguments,
+            Binaries.berthd, ["--address", socket, "--root", "\(directory)/root", "--state", "\(directory)/state"] + arguments,
             error: .file(logPath))
         // Ready once it says so (the socket file exists a moment before it serves).
         try waitFor { log.contains("serving CRI v1") || !process.isRunning }
@@ -75,7 +82,7 @@ struct DaemonTests {
         #expect((unimplemented["error"] as? [String: String])?["details"]?.contains("RunPodSandbox") == true)
     }
 
-    @Test("the socket is mode 0660; SIGTERM stops berthd cleanly and removes it; a second daemon on a live socket is refused")
+    @Test("the socket is mode 0660; SIGTERM stops berthd cleanly and removes it; a second daemon on a live socket or the same root is refused")
     func lifecycle() throws {
         let daemon = try RunningDaemon()
         var info = stat()
@@ -83,6 +90,8 @@ struct DaemonTests {
         let second = try execute(Binaries.berthd, ["--address", daemon.socket, "--root", "\(daemon.directory)/root2"])
         #expect(second.status == 1)
         #expect(second.stderr.contains("another daemon is listening there"), "\(second.stderr)")
+        let sameRoot = try execute(Binaries.berthd, ["--config", "\(daemon.directory)/empty.toml", "--address", "\(daemon.directory)/other.sock", "--root", "\(daemon.directory)/root"])
+        #expect(sameRoot.status == 1 && sameRoot.stderr.contains("is in use by another berthd"), "one berthd per root: \(sameRoot.stderr)")
         #expect(daemon.stop() == 0)
         #expect(!FileManager.default.fileExists(atPath: daemon.socket))
         #expect(daemon.log.contains("level=info msg=\"shutting down\""), "\(daemon.log)")

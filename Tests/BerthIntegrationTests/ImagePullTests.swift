@@ -265,6 +265,13 @@ struct ImagePullTests {
         }
         try waitFor { image.layers.allSatisfy { !fetches($0).isEmpty } }
         usleep(200_000)
+        // They overlapped: both manifests were fetched before any layer download ended.
+        let lines = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let manifestTimes = lines.filter { ($0["path"] as? String)?.contains("/manifests/") == true && $0["method"] as? String == "GET" }.compactMap { $0["ts"] as? Double }
+        let layerTimes = lines.filter { line in image.layers.contains { (line["path"] as? String)?.hasSuffix($0) == true } }.compactMap { $0["ts"] as? Double }
+        #expect(manifestTimes.count >= 2 && (manifestTimes.max() ?? .infinity) < (layerTimes.min() ?? 0), "the pulls ran at once: \(manifestTimes) \(layerTimes)")
         for layer in image.layers {
             let fetches = fetches(layer)
             #expect(fetches.count == 1, "\(layer) fetched \(fetches.count) times: \(fetches)")
@@ -320,5 +327,23 @@ struct ImagePullTests {
         #expect((try daemon.call("ImageService.ListImages")["images"] as? [Any] ?? []).isEmpty)
         let snapshots = try FileManager.default.contentsOfDirectory(atPath: "\(daemon.directory)/root/snapshots")
         #expect(snapshots.count == 1 && !snapshots.contains { $0.hasPrefix("tmp-") }, "only the verified layer below: \(snapshots)")
+    }
+
+    @Test("a tar-slip layer (an entry named ../../x) is refused naming the layer and the entry; nothing lands outside, nothing is listed or left")
+    func tarSlip() throws {
+        let registryDirectory = try makeTemporaryDirectory(prefix: "berth-registry")
+        defer { try? FileManager.default.removeItem(atPath: registryDirectory) }
+        let registry = try BackgroundTool("registry.py", ["--dir", registryDirectory])
+        let image = try PushedImage(registry: registry.port, name: "test/slip", recipe: "tarslip")
+        let daemon = try RunningDaemon()
+        let result = try daemon.call("ImageService.PullImage", #"{"image": {"image": "\#(image.reference)"}}"#)
+        let error = try #require(result["error"] as? [String: String], "\(result)")
+        #expect(error["details"]?.contains(image.layers[1]) == true && error["details"]?.contains("../../berth-tarslip-pwned.txt") == true, "\(error)")
+        #expect((try daemon.call("ImageService.ListImages")["images"] as? [Any] ?? []).isEmpty)
+        for escaped in ["\(daemon.directory)/root/berth-tarslip-pwned.txt", "\(daemon.directory)/root/snapshots/berth-tarslip-pwned.txt", "\(daemon.directory)/berth-tarslip-pwned.txt"] {
+            #expect(!FileManager.default.fileExists(atPath: escaped), "\(escaped)")
+        }
+        let snapshots = try FileManager.default.contentsOfDirectory(atPath: "\(daemon.directory)/root/snapshots")
+        #expect(!snapshots.contains { $0.hasPrefix("tmp-") }, "\(snapshots)")
     }
 }

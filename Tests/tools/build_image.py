@@ -439,8 +439,16 @@ def recipe_large(a, busybox):
     return [{"layers": layers, "config": base_config("large"), "expect": ex}]
 
 
+def recipe_tarslip(a, busybox):
+    """Hostile: the second layer's entry climbs out of the layer (`../`), the tar-slip class."""
+    slip = [D("data"), F("data/fine.txt", "fine\n"), F("../../berth-tarslip-pwned.txt", "escaped\n")]
+    return [{"layers": [("base", base_entries(busybox), "basic: busybox, /etc/passwd"),
+                        ("tarslip", slip, "tarslip: an entry named ../../berth-tarslip-pwned.txt")],
+             "config": base_config("tarslip"), "expect": base_expect()}]
+
+
 RECIPES = {"basic": recipe_basic, "multilayer": recipe_multilayer, "index": recipe_index,
-           "large": recipe_large}
+           "large": recipe_large, "tarslip": recipe_tarslip}
 
 
 def apply_salt(images, salt):
