@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "berth", targets: ["berth"]),
         .executable(name: "berth-probe", targets: ["berth-probe"]),
+        .executable(name: "berth-shim", targets: ["berth-shim"]),
         .executable(name: "berthd", targets: ["berthd"]),
         .executable(name: "berthctl", targets: ["berthctl"]),
     ],
@@ -75,6 +76,14 @@ let package = Package(
                 "BerthRuntime", "BerthRuntimeSpec", "BerthSystem", "BerthJSON",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            linkerSettings: staticExecutable
+        ),
+        // berth-shim: one per container (issue 6); runtime side, no Foundation, static.
+        .target(name: "BerthShimProtocol", dependencies: ["BerthJSON"]),
+        .target(name: "BerthShim", dependencies: ["CBerth", "BerthSystem", "BerthJSON", "BerthShimProtocol"]),
+        .executableTarget(
+            name: "berth-shim",
+            dependencies: ["BerthShim", "BerthSystem", "CBerth"],
             linkerSettings: staticExecutable
         ),
         .executableTarget(
@@ -145,6 +154,7 @@ let package = Package(
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime", "BerthRuntimeSpec", "BerthJSON"]),
         .testTarget(name: "BerthIntegrationTests", dependencies: ["BerthJSON", "BerthTestSupport"]),
         .testTarget(name: "BerthDaemonTests", dependencies: ["BerthDaemon", "BerthCRI", "BerthTOML", "BerthJSON"]),
+        .testTarget(name: "BerthShimTests", dependencies: ["BerthShim", "BerthShimProtocol", "BerthSystem", "BerthJSON"]),
         .testTarget(name: "BerthCtlTests", dependencies: ["BerthCtl", "BerthJSON", "BerthCRI"]),
     ],
     swiftLanguageModes: [.v6]
