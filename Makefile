@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 
 # Debian packages the build, the tests and the benchmarks use.
-PACKAGES := busybox-static podman containerd runc crun hyperfine time iproute2 gcc libseccomp-dev pkg-config python3 python3-venv bsdutils libarchive-dev zstd libsqlite3-dev docker-registry apache2-utils openssl
+PACKAGES := busybox-static podman containerd runc crun hyperfine time iproute2 gcc libseccomp-dev pkg-config python3 python3-venv bsdutils libarchive-dev zstd libsqlite3-dev docker-registry apache2-utils openssl containernetworking-plugins iptables
 # The independent CRI client the tests drive berthd with (PyPI), in a venv of our own.
 PYTHON_PACKAGES := container-runtime-interface-api grpcio protobuf
 VENV := .build/venv
@@ -30,9 +30,12 @@ python-deps: deps
 	  echo "installing into $(VENV): $(PYTHON_PACKAGES)"; \
 	  python3 -m venv $(VENV) && $(VENV)/bin/pip install -q $(PYTHON_PACKAGES); }
 
+PAUSE := .build/release/berth-pause
+
 build: deps
 	swift build $(RELEASE_FLAGS) --product berth
 	swift build $(RELEASE_FLAGS) --product berth-probe
+	gcc -static -Os -s -o $(PAUSE) tools/pause/pause.c
 	@./scripts/tidy-swiftpm-tmp.sh
 
 demo: build
@@ -44,7 +47,7 @@ demo: build
 # into CI's limit; grep is line-buffered so CI's log shows how far the run got.
 TEST_TIMEOUT := 45m
 test: build python-deps
-	BERTH_BINARY=$(CURDIR)/$(BERTH) BERTH_PROBE=$(CURDIR)/$(PROBE) CRI_PYTHON=$(CURDIR)/$(VENV)/bin/python timeout --kill-after=30s $(TEST_TIMEOUT) swift test 2>&1 | tee .build/test.log | grep --line-buffered -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Write|Linking|Build|Applying|Wrapping)'; \
+	BERTH_BINARY=$(CURDIR)/$(BERTH) BERTH_PROBE=$(CURDIR)/$(PROBE) BERTH_PAUSE=$(CURDIR)/$(PAUSE) CRI_PYTHON=$(CURDIR)/$(VENV)/bin/python timeout --kill-after=30s $(TEST_TIMEOUT) swift test 2>&1 | tee .build/test.log | grep --line-buffered -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Write|Linking|Build|Applying|Wrapping)'; \
 	  status=$${PIPESTATUS[0]}; ./scripts/tidy-swiftpm-tmp.sh; \
 	  if [ $$status -eq 124 ] || [ $$status -eq 137 ]; then echo "make test: stopped after $(TEST_TIMEOUT); the last tests started are at the end of .build/test.log"; fi; \
 	  exit $$status

@@ -110,6 +110,8 @@ let package = Package(
             ]
         ),
         .target(name: "BerthTOML", dependencies: ["BerthJSON"]),
+        // Pod networks through real CNI plugins (issue 6).
+        .target(name: "BerthCNI", dependencies: ["BerthJSON", "BerthSystem"]),
         .target(
             name: "BerthDaemon",
             dependencies: [
@@ -154,6 +156,7 @@ let package = Package(
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime", "BerthRuntimeSpec", "BerthJSON"]),
         .testTarget(name: "BerthIntegrationTests", dependencies: ["BerthJSON", "BerthTestSupport"]),
         .testTarget(name: "BerthDaemonTests", dependencies: ["BerthDaemon", "BerthCRI", "BerthTOML", "BerthJSON"]),
+        .testTarget(name: "BerthCNITests", dependencies: ["BerthCNI", "BerthJSON", "BerthSystem", "BerthTestSupport"]),
         .testTarget(name: "BerthShimTests", dependencies: ["BerthShim", "BerthShimProtocol", "BerthSystem", "BerthJSON"]),
         .testTarget(name: "BerthCtlTests", dependencies: ["BerthCtl", "BerthJSON", "BerthCRI"]),
     ],

@@ -202,11 +202,12 @@ struct ImagePullTests {
         try pull.waitOrKill(timeout: 90)
         unlink(daemon.socket)
 
+        let storedAtKill = (try? FileManager.default.contentsOfDirectory(atPath: "\(daemon.directory)/root/content/blobs/sha256")) ?? []
         let restarted = try RunningDaemon(reusing: daemon.directory)
         #expect((try restarted.call("ImageService.ListImages")["images"] as? [Any] ?? []).isEmpty, "an interrupted pull lists nothing")
         // The manifest and config stored before the kill belong to no image: collected at start.
         #expect(try FileManager.default.contentsOfDirectory(atPath: "\(restarted.directory)/root/content/blobs/sha256").isEmpty)
-        #expect(restarted.log.contains("garbage collected"), "\(restarted.log)")
+        if !storedAtKill.isEmpty { #expect(restarted.log.contains("garbage collected"), "\(storedAtKill): \(restarted.log)") }
         let result = try restarted.call("ImageService.PullImage", #"{"image": {"image": "\#(reference(image, port: server.port))"}}"#)
         #expect(result["imageRef"] as? String == image.configDigest, "\(result)")
         let status = try restarted.call("ImageService.ImageStatus", #"{"image": {"image": "\#(image.configDigest)"}}"#)

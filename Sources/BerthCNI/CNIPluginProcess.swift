@@ -1,0 +1,80 @@
+import BerthSystem
+import Glibc
+
+/// Runs one CNI plugin as the CNI spec's exec protocol says: the network config as JSON
+/// on stdin, the request in CNI_* environment variables, the result (or the error) as
+/// JSON on stdout, exit status 0 for success.
+enum CNIPluginProcess {
+    struct Output {
+        let status: Int32
+        let stdout: [UInt8]
+    }
+
+    static func run(_ path: String, environment: [String: String], input: [UInt8], timeout: Double) throws(CNIError) -> Output {
+        var stdinPipe: [Int32] = [-1, -1]
+        var stdoutPipe: [Int32] = [-1, -1]
+        guard pipe(&stdinPipe) == 0 else { throw CNIError("\(path): pipe: \(String(cString: strerror(errno)))") }
+        guard pipe(&stdoutPipe) == 0 else {
+            close(stdinPipe[0]); close(stdinPipe[1])
+            throw CNIError("\(path): pipe: \(String(cString: strerror(errno)))")
+        }
+        for descriptor in stdinPipe + stdoutPipe { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        let argv = [strdup(path), nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let spawned = argv.withUnsafeBufferPointer { arguments in
+            envp.withUnsafeBufferPointer { variables in
+                posix_spawn(&pid, path, &actions, &attributes, arguments.baseAddress!, variables.baseAddress!)
+            }
+        }
+        close(stdinPipe[0])
+        close(stdoutPipe[1])
+        defer { close(stdoutPipe[0]) }
+        guard spawned == 0 else {
+            close(stdinPipe[1])
+            throw CNIError("\(path): cannot run it: \(String(cString: strerror(spawned)))")
+        }
+        // Small configs fit the pipe; a plugin that never reads its stdin cannot block us.
+        try? FileSystem.writeAll(stdinPipe[1], input, path: path)
+        close(stdinPipe[1])
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        let deadline = Clock.monotonicNanoseconds() + Int64(timeout * 1e9)
+        while true {
+            let remaining = Int32(max(0, (deadline - Clock.monotonicNanoseconds()) / 1_000_000))
+            var entry = pollfd(fd: stdoutPipe[0], events: Int16(POLLIN), revents: 0)
+            let ready = poll(&entry, 1, remaining)
+            if ready < 0 && errno == EINTR { continue }
+            if ready <= 0 {
+                kill(pid, SIGKILL)
+                var status: Int32 = 0
+                waitpid(pid, &status, 0)
+                throw CNIError("\(path): no answer within \(Int(timeout)) s; killed")
+            }
+            let count = read(stdoutPipe[0], &buffer, buffer.count)
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            output += buffer[0..<count]
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let code = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return Output(status: code, stdout: output)
+    }
+}
