@@ -15,40 +15,26 @@ enum CNIPluginProcess {
         var stdoutPipe: [Int32] = [-1, -1]
         guard pipe(&stdinPipe) == 0 else { throw CNIError("\(path): pipe: \(String(cString: strerror(errno)))") }
         guard pipe(&stdoutPipe) == 0 else {
-            close(stdinPipe[0]); close(stdinPipe[1])
+            close(stdinPipe[0])
+            close(stdinPipe[1])
             throw CNIError("\(path): pipe: \(String(cString: strerror(errno)))")
         }
         for descriptor in stdinPipe + stdoutPipe { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-        let argv = [strdup(path), nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var pid: pid_t = 0
-        let spawned = argv.withUnsafeBufferPointer { arguments in
-            envp.withUnsafeBufferPointer { variables in
-                posix_spawn(&pid, path, &actions, &attributes, arguments.baseAddress!, variables.baseAddress!)
-            }
+        let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
+        defer { close(null) }
+        let spawned: Result<pid_t, SystemError>
+        do {
+            spawned = .success(try ProcessSpawn.spawn([path], environment: environment, input: stdinPipe[0], output: stdoutPipe[1], error: null))
+        } catch {
+            spawned = .failure(error)
         }
         close(stdinPipe[0])
         close(stdoutPipe[1])
         defer { close(stdoutPipe[0]) }
-        guard spawned == 0 else {
+        guard case .success(let pid) = spawned else {
             close(stdinPipe[1])
-            throw CNIError("\(path): cannot run it: \(String(cString: strerror(spawned)))")
+            if case .failure(let error) = spawned { throw CNIError("\(path): cannot run it: \(error)") }
+            throw CNIError("\(path): cannot run it")
         }
         // Small configs fit the pipe; a plugin that never reads its stdin cannot block us.
         try? FileSystem.writeAll(stdinPipe[1], input, path: path)

@@ -22,7 +22,7 @@ public struct RuntimeCommand: Sendable {
         var words = [path]
         if let root { words += ["--root", root] }
         words += ["--log", logPath, "--log-format", "json"] + arguments
-        let pid = try Self.spawn(words, input: input, output: output, error: error)
+        let pid = try ProcessSpawn.spawn(words, input: input, output: output, error: error)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
             guard errno == EINTR else { throw SystemError(stage: "wait for \(path) \(arguments.first ?? "")", errno: errno) }
@@ -41,31 +41,5 @@ public struct RuntimeCommand: Sendable {
             if value["level"]?.stringValue == "error" || value["level"]?.stringValue == "fatal", let message = value["msg"]?.stringValue { return message }
         }
         return nil
-    }
-
-    /// posix_spawn with the three descriptors as 0, 1 and 2; everything else the shim
-    /// holds is close-on-exec.
-    static func spawn(_ words: [String], input: Int32, output: Int32, error: Int32) throws(SystemError) -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, input, 0)
-        posix_spawn_file_actions_adddup2(&actions, output, 1)
-        posix_spawn_file_actions_adddup2(&actions, error, 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-        let arguments = words.map { strdup($0) } + [nil]
-        defer { arguments.forEach { free($0) } }
-        var pid: pid_t = 0
-        let result = arguments.withUnsafeBufferPointer { argv in
-            posix_spawn(&pid, words[0], &actions, &attributes, argv.baseAddress!, environ)
-        }
-        guard result == 0 else { throw SystemError(stage: "start \(words[0])", errno: result) }
-        return pid
     }
 }
