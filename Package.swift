@@ -115,7 +115,7 @@ let package = Package(
         .target(
             name: "BerthDaemon",
             dependencies: [
-                "BerthAPI", "BerthTOML", "BerthCRI", "BerthJSON", "BerthImages", "BerthImageSpec", "BerthRegistry", "BerthMetadata", "BerthSystem",
+                "BerthAPI", "BerthTOML", "BerthCNI", "BerthCRI", "BerthJSON", "BerthImages", "BerthImageSpec", "BerthRegistry", "BerthMetadata", "BerthSystem",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -123,7 +123,7 @@ let package = Package(
         .executableTarget(
             name: "berthd",
             dependencies: [
-                "BerthDaemon", "BerthCRI", "BerthImages", "BerthRegistry",
+                "BerthDaemon", "BerthCNI", "BerthCRI", "BerthImages", "BerthRegistry",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),

@@ -51,6 +51,22 @@ public struct CNI: Sendable {
         return try CNINetworkList.parse(bytes, source: path)
     }
 
+    /// Whether pods can get a network: a config that reads, and every plugin it names (and
+    /// loopback) present; otherwise the reason (the CRI's NetworkReady condition).
+    public func readiness() -> (ready: Bool, reason: String) {
+        let list: CNINetworkList
+        do {
+            list = try network()
+        } catch {
+            return (false, error.message)
+        }
+        for type in ["loopback"] + list.plugins.compactMap({ $0["type"]?.stringValue }) {
+            let found = pluginDirectories.contains { (directory: String) -> Bool in access("\(directory)/\(type)", X_OK) == 0 }
+            if !found { return (false, "network \(list.name): plugin \"\(type)\" not found in \(pluginDirectories.joined(separator: ":")) (Debian: apt-get install containernetworking-plugins)") }
+        }
+        return (true, "network \(list.name) from \(configDirectory)")
+    }
+
     /// Writes `list` as `<config dir>/10-berth.conflist` unless some network config exists.
     public func writeDefault(_ list: JSONValue) throws(CNIError) {
         if (try? network()) != nil { return }

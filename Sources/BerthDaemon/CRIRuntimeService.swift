@@ -1,3 +1,4 @@
+import BerthCNI
 import BerthCRI
 import BerthJSON
 import GRPCCore
@@ -8,10 +9,12 @@ import Logging
 public struct CRIRuntimeService: Runtime_V1_RuntimeService.SimpleServiceProtocol {
     let configuration: DaemonConfiguration
     let logger: Logger
+    let cni: CNI
 
     public init(configuration: DaemonConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
+        cni = CNI(pluginDirectories: configuration.cniPluginDirectories, configDirectory: configuration.cniConfigDirectory, cacheDirectory: "\(configuration.state)/cni")
     }
 
     public func version(request: Runtime_V1_VersionRequest, context: ServerContext) async throws -> Runtime_V1_VersionResponse {
@@ -30,13 +33,19 @@ public struct CRIRuntimeService: Runtime_V1_RuntimeService.SimpleServiceProtocol
         runtimeReady.status = true
         var networkReady = Runtime_V1_RuntimeCondition()
         networkReady.type = "NetworkReady"
-        networkReady.status = false
-        networkReady.reason = "NetworkPluginNotReady"
-        networkReady.message = "berthd has no CNI networking yet: pods cannot get a network"
+        let network = cni.readiness()
+        networkReady.status = network.ready
+        if !network.ready {
+            networkReady.reason = "NetworkPluginNotReady"
+            networkReady.message = network.reason
+        }
         var response = Runtime_V1_StatusResponse()
         response.status.conditions = [runtimeReady, networkReady]
         if request.verbose {
-            let config: JSONValue = ["address": .string(configuration.address), "root": .string(configuration.root), "state": .string(configuration.state)]
+            let config: JSONValue = [
+                "address": .string(configuration.address), "root": .string(configuration.root), "state": .string(configuration.state),
+                "cniConfigDir": .string(configuration.cniConfigDirectory), "network": .string(network.reason),
+            ]
             response.info["config"] = config.serialized()
         }
         return response

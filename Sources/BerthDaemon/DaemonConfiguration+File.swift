@@ -17,6 +17,10 @@ extension DaemonConfiguration {
     ///     concurrent_downloads = 3
     ///     pinned = ["registry.k8s.io/pause:3.10"]
     ///
+    ///     [network]
+    ///     config_dir = "/etc/cni/net.d"
+    ///     plugin_dirs = ["/usr/lib/cni", "/opt/cni/bin"]
+    ///
     ///     [registry.hosts."docker.io"]
     ///     mirrors = ["http://127.0.0.1:5000"]   # tried in order before the registry
     ///     [registry.hosts."registry.internal:5000"]
@@ -75,6 +79,20 @@ extension DaemonConfiguration {
                     default: throw invalid(name, "unknown key (known: concurrent_downloads, pinned)")
                     }
                 }
+            case "network":
+                for (networkKey, networkValue) in try table(value, key) {
+                    let name = "network.\(networkKey)"
+                    switch networkKey {
+                    case "config_dir":
+                        let text = try string(networkValue, name)
+                        guard text.hasPrefix("/") else { throw invalid(name, "\"\(text)\" must be an absolute path") }
+                        cniConfigDirectory = text
+                    case "plugin_dirs":
+                        cniPluginDirectories = try strings(networkValue, name)
+                        for directory in cniPluginDirectories where !directory.hasPrefix("/") { throw invalid(name, "\"\(directory)\" must be an absolute path") }
+                    default: throw invalid(name, "unknown key (known: config_dir, plugin_dirs)")
+                    }
+                }
             case "registry":
                 for (registryKey, registryValue) in try table(value, key) {
                     guard registryKey == "hosts" else { throw invalid("registry.\(registryKey)", "unknown key (known: hosts)") }
@@ -98,7 +116,7 @@ extension DaemonConfiguration {
                     }
                 }
             default:
-                throw invalid(key, "unknown key (known: address, root, state, log_level, log_format, [images], [registry])")
+                throw invalid(key, "unknown key (known: address, root, state, log_level, log_format, [images], [network], [registry])")
             }
         }
     }

@@ -19,6 +19,10 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var pinnedImages: [String] = []
     /// Mirrors, plain HTTP and TLS checks per registry host.
     public var registryHosts = RegistryHosts()
+    /// CNI network configs (berthd writes its default bridge network here when there is none).
+    public var cniConfigDirectory = "/etc/cni/net.d"
+    /// Where CNI plugins are looked for, in order.
+    public var cniPluginDirectories = ["/usr/lib/cni", "/opt/cni/bin"]
 
     public init() {}
 

@@ -1,3 +1,4 @@
+import BerthCNI
 import BerthDaemon
 import BerthImages
 import BerthRegistry
@@ -37,6 +38,13 @@ do {
     try SocketPreparation.prepare(configuration.address)
 } catch {
     fail(error.description)
+}
+// Pods need a network: berthd's default bridge network when the host has none configured.
+do {
+    try CNI(pluginDirectories: configuration.cniPluginDirectories, configDirectory: configuration.cniConfigDirectory, cacheDirectory: "\(configuration.state)/cni")
+        .writeDefault(CNINetworkList.defaultList())
+} catch {
+    logger.warning("no default network written", metadata: ["error": "\(error)"])
 }
 // Held here for the whole run: AsyncHTTPClient must be shut down, never just released
 // (it stops the process otherwise), so it is not a temporary of the store's init.

@@ -21,16 +21,7 @@ extension RunningDaemon {
 @Suite("berthctl: crictl's commands against berthd and containerd", .serialized, .enabled(if: Binaries.daemonAvailable))
 struct BerthctlTests {
     func daemon(_ extra: [String] = [], config: String? = nil) throws -> RunningDaemon {
-        var arguments = extra
-        var configDirectory: String?
-        if let config {
-            configDirectory = try makeTemporaryDirectory(prefix: "berthd-config")
-            try writeFile("\(configDirectory!)/berthd.toml", config)
-            arguments += ["--config", "\(configDirectory!)/berthd.toml"]
-        }
-        // berthd reads its config once, at start.
-        defer { if let configDirectory { try? FileManager.default.removeItem(atPath: configDirectory) } }
-        let daemon = try RunningDaemon(extraArguments: arguments)
+        let daemon = try RunningDaemon(extraArguments: extra, config: config ?? "")
         try writeFile("\(daemon.directory)/crictl.yaml", "timeout: 20\n")
         return daemon
     }
@@ -147,7 +138,7 @@ struct BerthctlTests {
             [registry.hosts."mirrored.invalid:5000"]
             mirrors = ["http://127.0.0.1:\(registry.port)"]
             """)
-        #expect(daemon.log.contains("config=/tmp/berthd-config."), "the file named in the start line: \(daemon.log)")
+        #expect(daemon.log.contains("config=\(daemon.directory)/berthd.toml"), "the file named in the start line: \(daemon.log)")
         for image in [kept, pruned] { #expect(try daemon.berthctl(["pull", image.reference]).status == 0) }
         let pinned = try daemon.berthctl(["images", "--pinned"]).stdout
         #expect(pinned.split(separator: "\n").contains { $0.contains("test/kept") && $0.hasSuffix("true") }, "\(pinned)")

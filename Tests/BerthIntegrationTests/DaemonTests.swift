@@ -22,8 +22,9 @@ final class RunningDaemon {
     let process: ChildProcess
     let logPath: String
 
-    /// `reusing`: the directory of an earlier daemon (a restart after a crash).
-    init(extraArguments: [String] = [], reusing: String? = nil) throws {
+    /// `reusing`: the directory of an earlier daemon (a restart after a crash). `config`:
+    /// TOML for berthd's config file, to which the test's own CNI config directory is added.
+    init(extraArguments: [String] = [], config: String = "", reusing: String? = nil) throws {
         directory = try reusing ?? makeTemporaryDirectory(prefix: "berthd-it")
         socket = "\(directory)/berth.sock"
         logPath = "\(directory)/berthd-\(UUID().uuidString.prefix(8)).log"
@@ -32,8 +33,11 @@ final class RunningDaemon {
         // not change what the tests see.
         var arguments = extraArguments
         if !arguments.contains("--config") {
-            try writeFile("\(directory)/empty.toml", "")
-            arguments += ["--config", "\(directory)/empty.toml"]
+            // The CNI config directory is always the test's own (berthd writes its default
+            // network there; the host's /etc/cni/net.d is never touched). The table goes
+            // last, after any top-level keys of `config`.
+            try writeFile("\(directory)/berthd.toml", config + "\n[network]\nconfig_dir = \"\(directory)/net.d\"\n")
+            arguments += ["--config", "\(directory)/berthd.toml"]
         }
         process = try ChildProcess(
             Binaries.berthd, ["--address", socket, "--root", "\(directory)/root", "--state", "\(directory)/state"] + arguments,
@@ -62,7 +66,7 @@ final class RunningDaemon {
 
 @Suite("berthd: the CRI daemon", .serialized, .enabled(if: Binaries.daemonAvailable))
 struct DaemonTests {
-    @Test("Version, Status and RuntimeConfig answer the independent Python CRI client; the rest is UNIMPLEMENTED")
+    @Test("Version, Status (NetworkReady from the CNI config) and RuntimeConfig answer the independent Python CRI client; the rest is UNIMPLEMENTED")
     func answers() throws {
         let daemon = try RunningDaemon()
         let version = try daemon.call("RuntimeService.Version")
@@ -72,14 +76,31 @@ struct DaemonTests {
         let conditions = (status["status"] as? [String: Any])?["conditions"] as? [[String: Any]] ?? []
         #expect(conditions.contains { $0["type"] as? String == "RuntimeReady" && $0["status"] as? Bool == true })
         let network = conditions.first { $0["type"] as? String == "NetworkReady" }
-        #expect(network?["status"] == nil, "NetworkReady stays false")
-        #expect((network?["reason"] as? String)?.isEmpty == false)
+        #expect(network?["status"] as? Bool == true, "the default network is written and Debian's plugins are there: \(conditions)")
+        let written = try String(contentsOfFile: "\(daemon.directory)/net.d/10-berth.conflist", encoding: .utf8)
+        #expect(written.contains("\"bridge\": \"berth0\"") || written.contains("\"bridge\":\"berth0\""), "\(written)")
         #expect(((status["info"] as? [String: String])?["config"])?.contains(daemon.socket) == true)
         let config = try daemon.call("RuntimeService.RuntimeConfig")
         #expect(((config["linux"] as? [String: Any])?["cgroupDriver"] as? String) == "CGROUPFS")
         let unimplemented = try daemon.call("RuntimeService.RunPodSandbox")
         #expect((unimplemented["error"] as? [String: String])?["code"] == "UNIMPLEMENTED")
         #expect((unimplemented["error"] as? [String: String])?["details"]?.contains("RunPodSandbox") == true)
+    }
+
+    @Test("NetworkReady is false, with the reason, when a plugin the network names is missing")
+    func networkNotReady() throws {
+        let directory = try makeTemporaryDirectory(prefix: "berthd-net")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: "\(directory)/net.d", withIntermediateDirectories: true)
+        try writeFile("\(directory)/net.d/10-x.conflist", #"{"cniVersion":"1.0.0","name":"x","plugins":[{"type":"no-such-plugin"}]}"#)
+        try writeFile("\(directory)/berthd.toml", "[network]\nconfig_dir = \"\(directory)/net.d\"\n")
+        let daemon = try RunningDaemon(extraArguments: ["--config", "\(directory)/berthd.toml"])
+        let status = try daemon.call("RuntimeService.Status")
+        let conditions = (status["status"] as? [String: Any])?["conditions"] as? [[String: Any]] ?? []
+        let network = conditions.first { $0["type"] as? String == "NetworkReady" }
+        #expect(network?["status"] == nil && network?["reason"] as? String == "NetworkPluginNotReady", "\(conditions)")
+        #expect((network?["message"] as? String)?.contains("plugin \"no-such-plugin\" not found") == true, "\(conditions)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(directory)/net.d") == ["10-x.conflist"], "an existing network is kept")
     }
 
     @Test("the socket is mode 0660; SIGTERM stops berthd cleanly and removes it; a second daemon on a live socket or the same root is refused")
@@ -90,7 +111,7 @@ struct DaemonTests {
         let second = try execute(Binaries.berthd, ["--address", daemon.socket, "--root", "\(daemon.directory)/root2"])
         #expect(second.status == 1)
         #expect(second.stderr.contains("another daemon is listening there"), "\(second.stderr)")
-        let sameRoot = try execute(Binaries.berthd, ["--config", "\(daemon.directory)/empty.toml", "--address", "\(daemon.directory)/other.sock", "--root", "\(daemon.directory)/root"])
+        let sameRoot = try execute(Binaries.berthd, ["--config", "\(daemon.directory)/berthd.toml", "--address", "\(daemon.directory)/other.sock", "--root", "\(daemon.directory)/root"])
         #expect(sameRoot.status == 1 && sameRoot.stderr.contains("is in use by another berthd"), "one berthd per root: \(sameRoot.stderr)")
         #expect(daemon.stop() == 0)
         #expect(!FileManager.default.fileExists(atPath: daemon.socket))
