@@ -4,17 +4,20 @@ import BerthJSON
 import GRPCCore
 import Logging
 
-/// The CRI RuntimeService. `Version`, `Status` and `RuntimeConfig` answer; pods and
-/// containers come with their own issue, and until then each call answers UNIMPLEMENTED.
+/// The CRI RuntimeService. `Version`, `Status`, `RuntimeConfig` and the pod sandbox calls
+/// answer (CRIRuntimeService+PodSandbox.swift); containers are still to come, and until
+/// then each of their calls answers UNIMPLEMENTED.
 public struct CRIRuntimeService: Runtime_V1_RuntimeService.SimpleServiceProtocol {
     let configuration: DaemonConfiguration
     let logger: Logger
     let cni: CNI
+    let pods: PodSandboxManager
 
-    public init(configuration: DaemonConfiguration, logger: Logger) {
+    public init(configuration: DaemonConfiguration, pods: PodSandboxManager, logger: Logger) {
         self.configuration = configuration
+        self.pods = pods
         self.logger = logger
-        cni = CNI(pluginDirectories: configuration.cniPluginDirectories, configDirectory: configuration.cniConfigDirectory, cacheDirectory: "\(configuration.state)/cni")
+        cni = configuration.cni
     }
 
     public func version(request: Runtime_V1_VersionRequest, context: ServerContext) async throws -> Runtime_V1_VersionResponse {
@@ -57,11 +60,6 @@ public struct CRIRuntimeService: Runtime_V1_RuntimeService.SimpleServiceProtocol
         return response
     }
 
-    public func runPodSandbox(request: Runtime_V1_RunPodSandboxRequest, context: ServerContext) async throws -> Runtime_V1_RunPodSandboxResponse { throw RPCError.unimplemented("RunPodSandbox") }
-    public func stopPodSandbox(request: Runtime_V1_StopPodSandboxRequest, context: ServerContext) async throws -> Runtime_V1_StopPodSandboxResponse { throw RPCError.unimplemented("StopPodSandbox") }
-    public func removePodSandbox(request: Runtime_V1_RemovePodSandboxRequest, context: ServerContext) async throws -> Runtime_V1_RemovePodSandboxResponse { throw RPCError.unimplemented("RemovePodSandbox") }
-    public func podSandboxStatus(request: Runtime_V1_PodSandboxStatusRequest, context: ServerContext) async throws -> Runtime_V1_PodSandboxStatusResponse { throw RPCError.unimplemented("PodSandboxStatus") }
-    public func listPodSandbox(request: Runtime_V1_ListPodSandboxRequest, context: ServerContext) async throws -> Runtime_V1_ListPodSandboxResponse { throw RPCError.unimplemented("ListPodSandbox") }
     public func createContainer(request: Runtime_V1_CreateContainerRequest, context: ServerContext) async throws -> Runtime_V1_CreateContainerResponse { throw RPCError.unimplemented("CreateContainer") }
     public func startContainer(request: Runtime_V1_StartContainerRequest, context: ServerContext) async throws -> Runtime_V1_StartContainerResponse { throw RPCError.unimplemented("StartContainer") }
     public func stopContainer(request: Runtime_V1_StopContainerRequest, context: ServerContext) async throws -> Runtime_V1_StopContainerResponse { throw RPCError.unimplemented("StopContainer") }

@@ -17,6 +17,11 @@ extension DaemonConfiguration {
     ///     concurrent_downloads = 3
     ///     pinned = ["registry.k8s.io/pause:3.10"]
     ///
+    ///     [runtime]                   # default: beside berthd
+    ///     berth = "/usr/local/bin/berth"
+    ///     shim = "/usr/local/bin/berth-shim"
+    ///     pause = "/usr/local/bin/berth-pause"
+    ///
     ///     [network]
     ///     config_dir = "/etc/cni/net.d"
     ///     plugin_dirs = ["/usr/lib/cni", "/opt/cni/bin"]
@@ -79,6 +84,18 @@ extension DaemonConfiguration {
                     default: throw invalid(name, "unknown key (known: concurrent_downloads, pinned)")
                     }
                 }
+            case "runtime":
+                for (runtimeKey, runtimeValue) in try table(value, key) {
+                    let name = "runtime.\(runtimeKey)"
+                    let text = try string(runtimeValue, name)
+                    guard text.hasPrefix("/") else { throw invalid(name, "\"\(text)\" must be an absolute path") }
+                    switch runtimeKey {
+                    case "berth": runtimeBinary = text
+                    case "shim": shimBinary = text
+                    case "pause": pauseBinary = text
+                    default: throw invalid(name, "unknown key (known: berth, shim, pause)")
+                    }
+                }
             case "network":
                 for (networkKey, networkValue) in try table(value, key) {
                     let name = "network.\(networkKey)"
@@ -116,7 +133,7 @@ extension DaemonConfiguration {
                     }
                 }
             default:
-                throw invalid(key, "unknown key (known: address, root, state, log_level, log_format, [images], [network], [registry])")
+                throw invalid(key, "unknown key (known: address, root, state, log_level, log_format, [images], [network], [registry], [runtime])")
             }
         }
     }

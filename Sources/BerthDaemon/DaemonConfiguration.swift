@@ -1,4 +1,6 @@
+import BerthCNI
 import BerthRegistry
+import BerthSystem
 import Logging
 
 /// Where berthd listens and keeps its data, and how it pulls. Every setting has a default,
@@ -24,7 +26,24 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// Where CNI plugins are looked for, in order.
     public var cniPluginDirectories = ["/usr/lib/cni", "/opt/cni/bin"]
 
+    /// The OCI runtime, the shim and the pause program berthd runs pods with; by default
+    /// the ones installed beside berthd.
+    public var runtimeBinary = DaemonConfiguration.besideSelf("berth")
+    public var shimBinary = DaemonConfiguration.besideSelf("berth-shim")
+    public var pauseBinary = DaemonConfiguration.besideSelf("berth-pause")
+
     public init() {}
+
+    /// The CNI networks these settings name (results cached under the state directory).
+    public var cni: CNI {
+        CNI(pluginDirectories: cniPluginDirectories, configDirectory: cniConfigDirectory, cacheDirectory: "\(state)/cni")
+    }
+
+    /// `name` in the directory of the running executable.
+    static func besideSelf(_ name: String) -> String {
+        let executable = FileSystem.readLink("/proc/self/exe") ?? "/usr/local/bin/berthd"
+        return executable.split(separator: "/").dropLast().map { "/" + $0 }.joined() + "/\(name)"
+    }
 
     /// The version berthd reports (CRI `VersionResponse.runtime_version`).
     public static let version = "0.1.0"

@@ -47,6 +47,21 @@ public final class MetadataStore: Sendable {
                 table.primaryKey(["imageID", "snapshotID"])
             }
         }
+        migrator.registerMigration("v2: pod sandboxes") { database in
+            try database.create(table: "podSandbox") { table in
+                table.primaryKey("id", .text)
+                table.column("name", .text).notNull()
+                table.column("namespace", .text).notNull()
+                table.column("uid", .text).notNull()
+                table.column("attempt", .integer).notNull()
+                table.column("state", .text).notNull()
+                table.column("createdAt", .integer).notNull()
+                table.column("networkNamespace", .text).notNull()
+                table.column("ip", .text).notNull()
+                table.column("runtimeHandler", .text).notNull()
+                table.column("config", .blob).notNull()  // the CRI PodSandboxConfig, protobuf
+            }
+        }
         return migrator
     }
 }

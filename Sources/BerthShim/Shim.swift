@@ -91,8 +91,11 @@ public final class Shim {
 
     private func listen() throws(SystemError) {
         unlink(options.socketPath)
+        guard var address = UnixSocketAddress.make(options.socketPath) else {
+            throw SystemError(stage: "socket", subject: options.socketPath, errno: ENAMETOOLONG, detail: "a unix socket path has at most 107 bytes; use a shorter --state-dir")
+        }
         listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard listener >= 0, var address = UnixSocketAddress.make(options.socketPath) else { throw SystemError(stage: "socket", subject: options.socketPath, errno: errno) }
+        guard listener >= 0 else { throw SystemError(stage: "socket", subject: options.socketPath, errno: errno) }
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, UnixSocketAddress.length(of: options.socketPath)) }
         }

@@ -41,8 +41,7 @@ do {
 }
 // Pods need a network: berthd's default bridge network when the host has none configured.
 do {
-    try CNI(pluginDirectories: configuration.cniPluginDirectories, configDirectory: configuration.cniConfigDirectory, cacheDirectory: "\(configuration.state)/cni")
-        .writeDefault(CNINetworkList.defaultList())
+    try configuration.cni.writeDefault(CNINetworkList.defaultList())
 } catch {
     logger.warning("no default network written", metadata: ["error": "\(error)"])
 }
@@ -58,7 +57,8 @@ do {
 let server = GRPCServer(
     transport: .http2NIOPosix(address: .unixDomainSocket(path: configuration.address), transportSecurity: .plaintext),
     services: [
-        CRIRuntimeService(configuration: configuration, logger: logger), CRIImageService(configuration: configuration, store: imageStore, logger: logger),
+        CRIRuntimeService(configuration: configuration, pods: PodSandboxManager(configuration: configuration, metadata: imageStore.metadata, logger: logger), logger: logger),
+        CRIImageService(configuration: configuration, store: imageStore, logger: logger),
         PullProgressService(progress: imageStore.progress),
     ]
 )

@@ -82,9 +82,9 @@ struct DaemonTests {
         #expect(((status["info"] as? [String: String])?["config"])?.contains(daemon.socket) == true)
         let config = try daemon.call("RuntimeService.RuntimeConfig")
         #expect(((config["linux"] as? [String: Any])?["cgroupDriver"] as? String) == "CGROUPFS")
-        let unimplemented = try daemon.call("RuntimeService.RunPodSandbox")
+        let unimplemented = try daemon.call("RuntimeService.CreateContainer")
         #expect((unimplemented["error"] as? [String: String])?["code"] == "UNIMPLEMENTED")
-        #expect((unimplemented["error"] as? [String: String])?["details"]?.contains("RunPodSandbox") == true)
+        #expect((unimplemented["error"] as? [String: String])?["details"]?.contains("CreateContainer") == true)
     }
 
     @Test("NetworkReady is false, with the reason, when a plugin the network names is missing")
