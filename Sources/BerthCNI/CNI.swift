@@ -90,7 +90,8 @@ public struct CNI: Sendable {
                 previous = try invoke(plugin, list: list, command: "ADD", attachment: attachment, previous: previous)
                 added.append(plugin)
             } catch {
-                for done in added.reversed() { _ = try? invoke(done, list: list, command: "DEL", attachment: attachment, previous: previous) }
+                // The failed plugin too: it may have done half its work (go-cni does the same).
+                for done in ([plugin] + added.reversed()) { _ = try? invoke(done, list: list, command: "DEL", attachment: attachment, previous: previous) }
                 throw error
             }
         }
@@ -163,6 +164,9 @@ public struct CNI: Sendable {
         ]
         let output = try CNIPluginProcess.run(path, environment: environment, input: Array(JSONValue.object(config).serialized().utf8), timeout: timeout)
         let answer = output.stdout.isEmpty ? nil : try? JSONParser.parse(output.stdout)
+        if output.status == 0, command == "ADD", answer == nil {
+            throw CNIError("network \(list.name): plugin \(type) ADD answered without a valid result: \(String(decoding: output.stdout.prefix(200), as: UTF8.self))")
+        }
         guard output.status == 0 else {
             let message = answer?["msg"]?.stringValue ?? String(decoding: output.stdout, as: UTF8.self)
             let details = answer?["details"]?.stringValue.map { " (\($0))" } ?? ""

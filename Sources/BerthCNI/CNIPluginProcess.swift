@@ -11,15 +11,22 @@ enum CNIPluginProcess {
     }
 
     static func run(_ path: String, environment: [String: String], input: [UInt8], timeout: Double) throws(CNIError) -> Output {
-        var stdinPipe: [Int32] = [-1, -1]
-        var stdoutPipe: [Int32] = [-1, -1]
-        guard pipe(&stdinPipe) == 0 else { throw CNIError("\(path): pipe: \(String(cString: strerror(errno)))") }
-        guard pipe(&stdoutPipe) == 0 else {
-            close(stdinPipe[0])
-            close(stdinPipe[1])
-            throw CNIError("\(path): pipe: \(String(cString: strerror(errno)))")
+        let stdinPipe: [Int32]
+        let stdoutPipe: [Int32]
+        do {
+            let input = try ProcessSpawn.pipe()
+            stdinPipe = [input.read, input.write]
+            do {
+                let output = try ProcessSpawn.pipe()
+                stdoutPipe = [output.read, output.write]
+            } catch {
+                close(input.read)
+                close(input.write)
+                throw error
+            }
+        } catch {
+            throw CNIError("\(path): \(error)")
         }
-        for descriptor in stdinPipe + stdoutPipe { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
         let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
         defer { close(null) }
         let spawned: Result<pid_t, SystemError>

@@ -7,9 +7,8 @@ import Glibc
 /// cooperative pool is open work).
 enum HelperProcess {
     static func run(_ arguments: [String]) throws(SystemError) -> (status: Int32, output: String) {
-        var pipeEnds: [Int32] = [-1, -1]
-        guard pipe(&pipeEnds) == 0 else { throw SystemError(stage: "pipe", errno: errno) }
-        for descriptor in pipeEnds { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+        let ends = try ProcessSpawn.pipe()
+        let pipeEnds = [ends.read, ends.write]
         let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { close(null) }
         let pid: pid_t

@@ -26,9 +26,9 @@ public actor PodSandboxManager {
     }
 
     /// Named by the id's first 16 digits: the shim's socket path must fit in 108 bytes.
-    func directory(_ id: String) -> String { "\(configuration.state)/pods/\(id.prefix(16))" }
-    func shimSocket(_ id: String) -> String { "\(directory(id))/shim/shim.sock" }
-    var runtimeRoot: String { "\(configuration.state)/runtime" }
+    nonisolated func directory(_ id: String) -> String { "\(configuration.state)/pods/\(id.prefix(16))" }
+    nonisolated func shimSocket(_ id: String) -> String { "\(directory(id))/shim/shim.sock" }
+    nonisolated var runtimeRoot: String { "\(configuration.state)/runtime" }
 
     // MARK: RunPodSandbox
 
@@ -36,6 +36,13 @@ public actor PodSandboxManager {
         let metadataInfo = config.metadata
         guard !metadataInfo.name.isEmpty, !metadataInfo.namespace.isEmpty, !metadataInfo.uid.isEmpty else {
             throw RPCError(code: .invalidArgument, message: "RunPodSandbox: metadata needs name, namespace and uid")
+        }
+        // They reach CNI_ARGS (`;` and `=` separate its pairs) and file names.
+        for (what, value) in [("name", metadataInfo.name), ("namespace", metadataInfo.namespace), ("uid", metadataInfo.uid)] where !Self.isSafeName(value) {
+            throw RPCError(code: .invalidArgument, message: "RunPodSandbox: metadata.\(what) \"\(value)\" may hold letters, digits, '-', '_' and '.' only (at most 253)")
+        }
+        if !config.hostname.isEmpty, !Self.isHostname(config.hostname) {
+            throw RPCError(code: .invalidArgument, message: "RunPodSandbox: hostname \"\(config.hostname)\" is not a valid host name (letters, digits, '-' and '.', at most 64 bytes)")
         }
         guard handler.isEmpty || handler == "berth" else {
             throw RPCError(code: .invalidArgument, message: "RunPodSandbox: runtime handler \"\(handler)\" is not configured (berthd knows \"berth\")")
@@ -73,12 +80,14 @@ public actor PodSandboxManager {
                     ("K8S_POD_INFRA_CONTAINER_ID", id), ("K8S_POD_UID", metadataInfo.uid),
                 ]
                 attachment.runtimeConfig = Self.portMappings(config.portMappings)
+                // DEL is idempotent: registered before ADD, it also covers an ADD that
+                // attached and then failed.
+                undo.append { [cni] in try? cni.delete(attachment) }
                 do {
                     ip = try cni.add(attachment).podIPs.first ?? ""
                 } catch {
                     throw RPCError(code: .failedPrecondition, message: "RunPodSandbox: pod network: \(error.message)")
                 }
-                undo.append { [cni] in try? cni.delete(attachment) }
             }
 
             // 3. The pause container under its shim.
@@ -91,11 +100,7 @@ public actor PodSandboxManager {
                 throw RPCError(code: .internalError, message: "RunPodSandbox: the pause container: \(shim.output.trimmingSpacesAndNewlines)")
             }
             let socket = shimSocket(id)
-            undo.append {
-                _ = try? ShimConnection.send(.kill(signal: SIGKILL, all: true), to: socket)
-                usleep(100_000)
-                _ = try? ShimConnection.send(.delete, to: socket)
-            }
+            undo.append { [self] in self.removePause(id) }
             _ = try ShimConnection.send(.start, to: socket)
 
             // 4. The row, last: a pod is listed only once it is whole.
@@ -154,10 +159,29 @@ public actor PodSandboxManager {
     public func remove(_ id: String) throws {
         guard let record = try find(id) else { return }
         try stop(record.id)
-        for _ in 0..<40 where (try? ShimConnection.send(.state, to: shimSocket(record.id)))?.status == .running { usleep(50_000) }
-        _ = try? ShimConnection.send(.delete, to: shimSocket(record.id))
+        removePause(record.id)
         _ = try? FileSystem.removeTree(directory(record.id))
         try metadata.deletePod(record.id)
+    }
+
+    /// Ends the pause container and its shim for good: SIGKILL, wait for the exit, the
+    /// shim's delete; if the shim cannot (gone, or its delete failed), the shim is killed
+    /// and the runtime's `delete --force` runs directly, so neither a container, its
+    /// cgroup nor a shim is left.
+    nonisolated func removePause(_ id: String) {
+        let socket = shimSocket(id)
+        _ = try? ShimConnection.send(.kill(signal: SIGKILL, all: true), to: socket)
+        let deadline = Clock.monotonicNanoseconds() + 5_000_000_000
+        while Clock.monotonicNanoseconds() < deadline, let state = try? ShimConnection.send(.state, to: socket), state.status != .exited {
+            usleep(20_000)
+        }
+        if (try? ShimConnection.send(.delete, to: socket)) != nil { return }
+        if let text = try? FileSystem.readText("\(directory(id))/shim/shim.pid"), let pid = Int32(text.trimmingSpacesAndNewlines),
+            (FileSystem.readLink("/proc/\(pid)/exe") ?? "").hasSuffix("berth-shim")
+        {
+            kill(pid, SIGKILL)
+        }
+        _ = try? HelperProcess.run([configuration.runtimeBinary, "--root", runtimeRoot, "delete", "--force", id])
     }
 
     public func status(_ id: String) throws -> (PodSandboxRecord, Runtime_V1_PodSandboxConfig) {
@@ -192,7 +216,7 @@ public actor PodSandboxManager {
     func pauseSpec(id: String, config: Runtime_V1_PodSandboxConfig, networkNamespace: String) -> JSONValue {
         var namespaces: [JSONValue] = [["type": "pid"], ["type": "ipc"], ["type": "uts"], ["type": "mount"]]
         if !networkNamespace.isEmpty { namespaces.append(["type": "network", "path": .string(networkNamespace)]) }
-        let hostname = config.hostname.isEmpty ? String(config.metadata.name.prefix(63)) : config.hostname
+        let hostname = config.hostname.isEmpty ? String(config.metadata.name.replacingUnderscores.prefix(63)) : config.hostname
         return [
             "ociVersion": "1.0.2",
             "process": [
@@ -232,11 +256,20 @@ public actor PodSandboxManager {
 
     static func newID() -> String {
         var bytes = [UInt8](repeating: 0, count: 32)
-        let file = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
-        _ = read(file, &bytes, 32)
-        close(file)
+        var generator = SystemRandomNumberGenerator()
+        for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255, using: &generator) }
         let digits = Array("0123456789abcdef")
         return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
+    }
+
+    static func isSafeName(_ value: String) -> Bool {
+        !value.isEmpty && value.utf8.count <= 253 && value.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
+    }
+
+    static func isHostname(_ value: String) -> Bool {
+        value.utf8.count <= 64 && value.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
+            !label.isEmpty && label.count <= 63 && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") } && label.first != "-" && label.last != "-"
+        }
     }
 
     static func copyFile(_ source: String, to target: String) throws(SystemError) {
@@ -246,6 +279,9 @@ public actor PodSandboxManager {
 }
 
 extension String {
+    /// A pod name as a host name ('_' is not allowed there).
+    var replacingUnderscores: String { String(map { $0 == "_" ? "-" : $0 }) }
+
     var trimmingSpacesAndNewlines: String {
         var text = Substring(self)
         while let last = text.last, last == "\n" || last == " " { text = text.dropLast() }

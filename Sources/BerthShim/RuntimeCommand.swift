@@ -22,6 +22,8 @@ public struct RuntimeCommand: Sendable {
         var words = [path]
         if let root { words += ["--root", root] }
         words += ["--log", logPath, "--log-format", "json"] + arguments
+        // Each command's errors only: an earlier command's must not be reported as this one's.
+        truncate(logPath, 0)
         let pid = try ProcessSpawn.spawn(words, input: input, output: output, error: error)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {

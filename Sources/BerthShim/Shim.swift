@@ -82,6 +82,10 @@ public final class Shim {
         outputs = [(stdoutPipe[0], "stdout"), (stderrPipe[0], "stderr")]
         let pidText = (try? FileSystem.readText(options.pidPath)) ?? ""
         guard let pid = Int32(pidText.split(separator: "\n").first ?? "") else {
+            // Created but unusable: take it back, so nothing is left.
+            try? options.runtime.run(["delete", "--force", options.id], input: null, output: null, error: null)
+            for descriptor in [stdoutPipe[0], stderrPipe[0], listener] { close(descriptor) }
+            unlink(options.socketPath)
             throw SystemError(stage: "read the container's pid", subject: options.pidPath, errno: 0)
         }
         state.pid = pid
@@ -141,7 +145,31 @@ public final class Shim {
         }
     }
 
+    /// Reads what is left in the output pipes, until their end or `seconds` (a process
+    /// that outlived the init may hold them open).
+    private func drainOutputs(seconds: Int) {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let deadline = Clock.monotonicNanoseconds() + Int64(seconds) * 1_000_000_000
+        while !outputs.isEmpty {
+            let remaining = Int32(max(0, (deadline - Clock.monotonicNanoseconds()) / 1_000_000))
+            var entries = outputs.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
+            if poll(&entries, nfds_t(entries.count), remaining) <= 0 { return }
+            for (index, output) in outputs.enumerated().reversed() where entries[index].revents != 0 {
+                let count = buffer.withUnsafeMutableBytes { read(output.descriptor, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    buffer.withUnsafeBytes { log.append(output.stream, UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                } else if count == 0 || (errno != EINTR && errno != EAGAIN) {
+                    log.finish(output.stream)
+                    close(output.descriptor)
+                    outputs.remove(at: index)
+                }
+            }
+        }
+    }
+
     private func recordExit(_ status: Int32) {
+        // The last lines the container wrote reach the log before anyone hears of the exit.
+        drainOutputs(seconds: 2)
         state.status = .exited
         state.exitCode = berth_wifexited(status) != 0 ? berth_wexitstatus(status) : 128 + berth_wtermsig(status)
         state.exitedAt = Clock.rfc3339(nanoseconds: Clock.nowNanoseconds())

@@ -1,3 +1,4 @@
+import CBerth
 import Glibc
 
 /// Starting a helper program (a runtime, a CNI plugin) with posix_spawn: the given
@@ -17,10 +18,15 @@ public enum ProcessSpawn {
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
         // The caller may block signals (a shim's signalfd); its helpers must not inherit that.
+        // ...nor signals it ignores (berthd's SIGTERM, a shim's SIGPIPE): ignored
+        // dispositions survive exec, so every signal is set back to its default.
         var empty = sigset_t()
         sigemptyset(&empty)
+        var all = sigset_t()
+        sigfillset(&all)
         posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         let argv = arguments.map { strdup($0) } + [nil]
         let envp = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
         defer {
@@ -36,5 +42,13 @@ public enum ProcessSpawn {
         }
         guard result == 0 else { throw SystemError(stage: "start \(arguments[0])", errno: result) }
         return pid
+    }
+
+    /// A pipe with both ends close-on-exec from the start (a concurrent spawn in another
+    /// thread must never inherit an end).
+    public static func pipe() throws(SystemError) -> (read: Int32, write: Int32) {
+        var ends: [Int32] = [-1, -1]
+        guard berth_pipe2_cloexec(&ends) == 0 else { throw SystemError(stage: "pipe", errno: errno) }
+        return (ends[0], ends[1])
     }
 }

@@ -18,6 +18,10 @@ func fail(_ message: String) -> Never {
     exit(1)
 }
 
+// Nothing berthd had open stays open in the shim (it lives long; a pipe end it kept would
+// keep berthd's reader waiting).
+_ = berth_close_range(3, UInt32.max)
+
 let usage = "usage: berth-shim --id ID --bundle DIR --state-dir DIR --log-path FILE --runtime PATH [--runtime-root DIR]"
 var values: [String: String] = [:]
 var words = Array(CommandLine.arguments.dropFirst())

@@ -9,13 +9,13 @@ final class PodDaemon {
     let bridge: String
     let subnet: String
 
-    init(plugins: String? = nil) throws {
+    init(plugins: String? = nil, runtime: String = Binaries.berth) throws {
         let tag = String(UInt32.random(in: 0...0xffffff), radix: 16)
         bridge = "bpod\(tag)"
         subnet = "10.234.\(Int.random(in: 1...250))"
         let daemon = try RunningDaemon(config: """
             [runtime]
-            berth = "\(Binaries.berth)"
+            berth = "\(runtime)"
             shim = "\(Binaries.shim)"
             pause = "\(Binaries.pause)"
             """)
@@ -76,6 +76,20 @@ struct PodSandboxTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: "\(pods.daemon.directory)/state/pods").isEmpty)
         let missing = try pods.daemon.call("RuntimeService.PodSandboxStatus", #"{"podSandboxId": "\#(id)"}"#)
         #expect((missing["error"] as? [String: String])?["code"] == "NOT_FOUND")
+    }
+
+    @Test("a pause container the runtime cannot create fails RunPodSandbox, and the network it had is taken back")
+    func failedStart() throws {
+        let pods = try PodDaemon(runtime: "/bin/false")
+        let before = try execute("/usr/sbin/ip", ["netns", "list"]).stdout
+        let result = try pods.run("web")
+        #expect((result["error"] as? [String: String])?["code"] == "INTERNAL", "\(result)")
+        #expect(try execute("/usr/sbin/ip", ["netns", "list"]).stdout == before, "no netns left")
+        let leases = ((try? FileManager.default.contentsOfDirectory(atPath: "\(pods.daemon.directory)/ipam/podtest")) ?? []).filter { $0.hasPrefix(pods.subnet) }
+        #expect(leases.isEmpty, "the address went back: \(leases)")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: "\(pods.daemon.directory)/state/pods")) ?? []).isEmpty)
+        let hostile = try pods.daemon.call("RuntimeService.RunPodSandbox", #"{"config": {"metadata": {"name": "x;IP=10.0.0.1", "namespace": "default", "uid": "u"}}}"#)
+        #expect((hostile["error"] as? [String: String])?["code"] == "INVALID_ARGUMENT", "a name cannot smuggle CNI_ARGS: \(hostile)")
     }
 
     @Test("a network that cannot attach fails RunPodSandbox naming the plugin, and leaves no netns, shim, directory or row")

@@ -49,8 +49,17 @@ int main(int argc, char **argv) {
     if (sigaction(SIGCHLD, &action, NULL) < 0) {
         return 2;
     }
+    /* SIGTERM and SIGINT blocked except inside sigsuspend: one that arrives between the
+     * check and the wait is not lost. */
+    sigset_t blocked, waiting;
+    sigemptyset(&blocked);
+    sigaddset(&blocked, SIGTERM);
+    sigaddset(&blocked, SIGINT);
+    sigprocmask(SIG_BLOCK, &blocked, &waiting);
+    sigdelset(&waiting, SIGTERM);
+    sigdelset(&waiting, SIGINT);
     while (!stopping) {
-        pause();
+        sigsuspend(&waiting);
     }
     return 0;
 }
