@@ -116,21 +116,26 @@ public final class Shim {
             entries.append(pollfd(fd: listener, events: Int16(POLLIN), revents: 0))
             let ready = poll(&entries, nfds_t(entries.count), -1)
             if ready < 0 { continue }
-            for (index, output) in outputs.enumerated().reversed() where entries[index].revents != 0 {
-                let count = buffer.withUnsafeMutableBytes { read(output.descriptor, $0.baseAddress, $0.count) }
-                if count > 0 {
-                    buffer.withUnsafeBytes { log.append(output.stream, UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-                } else if count == 0 || (errno != EINTR && errno != EAGAIN) {
-                    log.finish(output.stream)
-                    close(output.descriptor)
-                    outputs.remove(at: index)
-                }
-            }
+            readOutputs(entries, into: &buffer)
             if entries[entries.count - 2].revents != 0 { handleSignals() }
             if entries[entries.count - 1].revents != 0 { acceptRequest() }
         }
         close(listener)
         unlink(options.socketPath)
+    }
+
+    /// Moves what the ready pipes hold into the log; a pipe at its end is finished and closed.
+    private func readOutputs(_ entries: [pollfd], into buffer: inout [UInt8]) {
+        for (index, output) in outputs.enumerated().reversed() where entries[index].revents != 0 {
+            let count = buffer.withUnsafeMutableBytes { read(output.descriptor, $0.baseAddress, $0.count) }
+            if count > 0 {
+                buffer.withUnsafeBytes { log.append(output.stream, UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+            } else if count == 0 || (errno != EINTR && errno != EAGAIN) {
+                log.finish(output.stream)
+                close(output.descriptor)
+                outputs.remove(at: index)
+            }
+        }
     }
 
     private func handleSignals() {
@@ -154,16 +159,7 @@ public final class Shim {
             let remaining = Int32(max(0, (deadline - Clock.monotonicNanoseconds()) / 1_000_000))
             var entries = outputs.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
             if poll(&entries, nfds_t(entries.count), remaining) <= 0 { return }
-            for (index, output) in outputs.enumerated().reversed() where entries[index].revents != 0 {
-                let count = buffer.withUnsafeMutableBytes { read(output.descriptor, $0.baseAddress, $0.count) }
-                if count > 0 {
-                    buffer.withUnsafeBytes { log.append(output.stream, UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-                } else if count == 0 || (errno != EINTR && errno != EAGAIN) {
-                    log.finish(output.stream)
-                    close(output.descriptor)
-                    outputs.remove(at: index)
-                }
-            }
+            readOutputs(entries, into: &buffer)
         }
     }
 
