@@ -44,11 +44,13 @@ demo: build
 # Integration tests find the release binaries and the CRI client through these variables
 # (berthd is the debug build swift test makes).
 # The whole run is bounded (TEST_TIMEOUT) so a hang fails with its log instead of running
-# into CI's limit; grep is line-buffered so CI's log shows how far the run got.
+# into CI's limit; grep is line-buffered so CI's log shows how far the run got. The first
+# `ip netns add` of the tests leaves iproute2's /run/netns bind mount: removed when empty.
 TEST_TIMEOUT := 45m
 test: build python-deps
 	BERTH_BINARY=$(CURDIR)/$(BERTH) BERTH_PROBE=$(CURDIR)/$(PROBE) BERTH_PAUSE=$(CURDIR)/$(PAUSE) CRI_PYTHON=$(CURDIR)/$(VENV)/bin/python timeout --kill-after=30s $(TEST_TIMEOUT) swift test 2>&1 | tee .build/test.log | grep --line-buffered -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Write|Linking|Build|Applying|Wrapping)'; \
 	  status=$${PIPESTATUS[0]}; ./scripts/tidy-swiftpm-tmp.sh; \
+	  if [ -z "$$(ip netns list 2>/dev/null)" ] && grep -q ' /run/netns ' /proc/mounts; then umount /run/netns; fi; \
 	  if [ $$status -eq 124 ] || [ $$status -eq 137 ]; then echo "make test: stopped after $(TEST_TIMEOUT); the last tests started are at the end of .build/test.log"; fi; \
 	  exit $$status
 

@@ -37,6 +37,12 @@ final class PodDaemon {
             _ = try? daemon.call("RuntimeService.RemovePodSandbox", #"{"podSandboxId": "\#(item["id"] as? String ?? "")"}"#)
         }
         _ = try? execute("/usr/sbin/ip", ["link", "del", bridge])
+        // berth made /berth/pods as the pause containers' parent cgroup; the last test to
+        // finish removes it (rmdir fails harmlessly while another test's pod is in it).
+        for hierarchy in (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? [] {
+            rmdir("/sys/fs/cgroup/\(hierarchy)/berth/pods")
+            rmdir("/sys/fs/cgroup/\(hierarchy)/berth")
+        }
     }
 }
 
