@@ -80,7 +80,7 @@ let package = Package(
         ),
         // berth-shim: one per container (issue 6); runtime side, no Foundation, static.
         .target(name: "BerthShimProtocol", dependencies: ["BerthJSON"]),
-        .target(name: "BerthShim", dependencies: ["CBerth", "BerthSystem", "BerthJSON", "BerthShimProtocol"]),
+        .target(name: "BerthShim", dependencies: ["CBerth", "BerthSystem", "BerthJSON", "BerthShimProtocol", "BerthCgroups"]),
         .executableTarget(
             name: "berth-shim",
             dependencies: ["BerthShim", "BerthSystem", "CBerth"],
@@ -133,7 +133,7 @@ let package = Package(
         .target(
             name: "BerthCtl",
             dependencies: [
-                "BerthCRI", "BerthAPI", "BerthJSON",
+                "BerthCRI", "BerthAPI", "BerthJSON", "BerthSystem",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),

@@ -163,12 +163,12 @@ public struct CNI: Sendable {
             "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
         ]
         let output = try CNIPluginProcess.run(path, environment: environment, input: Array(JSONValue.object(config).serialized().utf8), timeout: timeout)
-        let answer = output.stdout.isEmpty ? nil : try? JSONParser.parse(output.stdout)
+        let answer = output.output.isEmpty ? nil : try? JSONParser.parse(output.output)
         if output.status == 0, command == "ADD", answer == nil {
-            throw CNIError("network \(list.name): plugin \(type) ADD answered without a valid result: \(String(decoding: output.stdout.prefix(200), as: UTF8.self))")
+            throw CNIError("network \(list.name): plugin \(type) ADD answered without a valid result: \(String(decoding: output.output.prefix(200), as: UTF8.self))")
         }
         guard output.status == 0 else {
-            let message = answer?["msg"]?.stringValue ?? String(decoding: output.stdout, as: UTF8.self)
+            let message = answer?["msg"]?.stringValue ?? String(decoding: output.output, as: UTF8.self)
             let details = answer?["details"]?.stringValue.map { " (\($0))" } ?? ""
             throw CNIError("network \(list.name): plugin \(type) \(command) failed: \(message)\(details)")
         }

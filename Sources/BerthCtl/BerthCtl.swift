@@ -1,3 +1,4 @@
+import BerthSystem
 import Glibc
 
 /// berthctl: crictl's command line (same commands, flags and output) over any CRI socket,
@@ -55,18 +56,7 @@ public enum BerthCtl {
             settingsFlags.timeout = global.string("--timeout")
             settingsFlags.debug = global.has("--debug") ? global.bool("--debug") : nil
             settingsFlags.configPath = global.string("--config")
-            let settings = try ClientSettings.resolve(flags: settingsFlags, environment: environment) { path in
-                guard let file = fopen(path, "r") else { return nil }
-                defer { fclose(file) }
-                var bytes: [UInt8] = []
-                var buffer = [UInt8](repeating: 0, count: 4096)
-                while true {
-                    let count = fread(&buffer, 1, buffer.count, file)
-                    if count <= 0 { break }
-                    bytes += buffer[0..<count]
-                }
-                return String(decoding: bytes, as: UTF8.self)
-            }
+            let settings = try ClientSettings.resolve(flags: settingsFlags, environment: environment) { try? FileSystem.readText($0) }
             let context = CommandContext(settings: settings, flags: flags, console: console, environment: environment)
             return try await command.run(context)
         } catch let error as CommandError {

@@ -8,8 +8,8 @@ import BerthJSON
 public enum CRIFieldDefaults {
     struct Field {
         enum Kind {
-            /// The JSON of the unset value.
-            case scalar(String)
+            /// The unset value.
+            case scalar(JSONValue)
             case message(String)
             /// Of messages of that type ("" for scalars).
             case repeated(String)
@@ -29,8 +29,8 @@ public enum CRIFieldDefaults {
         for field in fields {
             let present = object[field.name]
             switch field.kind {
-            case .scalar(let text):
-                members.append((field.name, present ?? ((try? JSONParser.parse(text)) ?? .null)))
+            case .scalar(let unset):
+                members.append((field.name, present ?? unset))
             case .message(let inner):
                 if let present { members.append((field.name, fill(present, type: inner))) }
             case .repeated(let inner):

@@ -1,3 +1,4 @@
+import BerthSystem
 import Glibc
 
 /// berthctl's stdout and stderr, and whether stdout is a terminal (the live pull display).
@@ -15,13 +16,7 @@ public struct Console: Sendable {
     }
 
     private func write(_ descriptor: Int32, _ text: String) {
-        var bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeMutableBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { return }
-            offset += written
-        }
+        // A closed pipe (berthctl images | head) loses the rest, as with crictl.
+        try? FileSystem.writeAll(descriptor, Array(text.utf8), path: descriptor == 1 ? "stdout" : "stderr")
     }
 }

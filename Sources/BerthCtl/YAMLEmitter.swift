@@ -96,7 +96,7 @@ public enum YAMLEmitter {
         var body = Substring(text)
         if body.first == "+" || body.first == "-" { body = body.dropFirst() }
         guard let first = body.first, first.isASCII, first.isNumber || first == "." else { return false }
-        let digits = body.replacingOccurrences("_", with: "")
+        let digits = String(body.filter { $0 != "_" })
         if digits.hasPrefix("0x") { return digits.count > 2 && digits.dropFirst(2).allSatisfy(\.isHexDigit) }
         if digits.hasPrefix("0o") || digits.hasPrefix("0b") { return digits.count > 2 && digits.dropFirst(2).allSatisfy { $0.isASCII && $0.isNumber } }
         if digits.contains(":") { return digits.split(separator: ":", omittingEmptySubsequences: false).allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") } } }
@@ -108,13 +108,5 @@ public enum YAMLEmitter {
         let bytes = Array(text.utf8)
         guard bytes.count >= 8, bytes[4] == UInt8(ascii: "-"), bytes[0..<4].allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return false }
         return bytes.count == 10 ? bytes[7] == UInt8(ascii: "-") : bytes.count > 10 && "Tt ".utf8.contains(bytes[10]) || bytes[6] == UInt8(ascii: "-") || bytes[7] == UInt8(ascii: "-")
-    }
-}
-
-extension Substring {
-    func replacingOccurrences(_ target: Character, with replacement: String) -> String {
-        var result = ""
-        for character in self { if character == target { result += replacement } else { result.append(character) } }
-        return result
     }
 }

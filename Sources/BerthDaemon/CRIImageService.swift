@@ -4,6 +4,7 @@ import BerthImages
 import BerthJSON
 import BerthMetadata
 import BerthRegistry
+import BerthSystem
 import Glibc
 import GRPCCore
 import Logging
@@ -13,11 +14,14 @@ public struct CRIImageService: Runtime_V1_ImageService.SimpleServiceProtocol {
     let configuration: DaemonConfiguration
     let store: ImageStore
     let logger: Logger
+    /// From the config's `images.pinned`, once.
+    let pinned: Set<String>
 
     public init(configuration: DaemonConfiguration, store: ImageStore, logger: Logger) {
         self.configuration = configuration
         self.store = store
         self.logger = logger
+        pinned = Self.pinnedNames(configuration.pinnedImages)
     }
 
     public func pullImage(request: Runtime_V1_PullImageRequest, context: ServerContext) async throws -> Runtime_V1_PullImageResponse {
@@ -88,7 +92,7 @@ public struct CRIImageService: Runtime_V1_ImageService.SimpleServiceProtocol {
                 containers.inodes += used.inodes
             }
         }
-        let timestamp = Int64(ContinuousClockNanoseconds.now())
+        let timestamp = Clock.nowNanoseconds()
         func filesystem(_ usage: (bytes: Int64, inodes: Int64)) -> Runtime_V1_FilesystemUsage {
             var filesystem = Runtime_V1_FilesystemUsage()
             filesystem.timestamp = timestamp
@@ -123,9 +127,9 @@ public struct CRIImageService: Runtime_V1_ImageService.SimpleServiceProtocol {
     /// (a number is a uid, anything else a user name).
     /// The names and ids of the config's `images.pinned`: each as written, normalised as
     /// pulls name images, and a bare 64-hex id as `sha256:<hex>`.
-    var pinned: Set<String> {
+    static func pinnedNames(_ entries: [String]) -> Set<String> {
         var names = Set<String>()
-        for entry in configuration.pinnedImages {
+        for entry in entries {
             names.insert(entry)
             if let normalized = try? ImageReference(parsing: entry).normalized { names.insert(normalized) }
             if ImageStore.isChainID(entry) { names.insert("sha256:\(entry)") }
@@ -163,14 +167,5 @@ public struct CRIImageService: Runtime_V1_ImageService.SimpleServiceProtocol {
         case .invalidImage: .failedPrecondition
         case .storage: .internalError
         }
-    }
-}
-
-/// Wall-clock nanoseconds, for CRI timestamps.
-enum ContinuousClockNanoseconds {
-    static func now() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_REALTIME, &time)
-        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
     }
 }

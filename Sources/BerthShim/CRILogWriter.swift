@@ -32,13 +32,15 @@ public final class CRILogWriter {
         buffer.append(contentsOf: bytes)
         var start = 0
         var records: [UInt8] = []
+        // One timestamp for the lines of one read: formatted once, not per line.
+        let time = Clock.rfc3339(nanoseconds: now())
         while start < buffer.count {
             if let newline = buffer[start...].firstIndex(of: 10), newline - start <= maximumLineBytes {
-                records += record(stream, "F", buffer[start..<newline])
+                records += record(time, stream, "F", buffer[start..<newline])
                 start = newline + 1
             } else if buffer.count - start > maximumLineBytes {
                 let cut = Self.boundary(buffer, from: start, limit: maximumLineBytes)
-                records += record(stream, "P", buffer[start..<cut])
+                records += record(time, stream, "P", buffer[start..<cut])
                 start = cut
             } else {
                 break
@@ -51,7 +53,7 @@ public final class CRILogWriter {
     /// The stream ended: what is left is a last, full line.
     public func finish(_ stream: String) {
         guard let rest = pending.removeValue(forKey: stream), !rest.isEmpty else { return }
-        write(record(stream, "F", rest[...]))
+        write(record(Clock.rfc3339(nanoseconds: now()), stream, "F", rest[...]))
     }
 
     /// Opens the file again at its path (after log rotation moved it away).
@@ -61,8 +63,8 @@ public final class CRILogWriter {
         descriptor = fresh
     }
 
-    private func record(_ stream: String, _ tag: String, _ content: ArraySlice<UInt8>) -> [UInt8] {
-        Array("\(Clock.rfc3339(nanoseconds: now())) \(stream) \(tag) ".utf8) + content + [10]
+    private func record(_ time: String, _ stream: String, _ tag: String, _ content: ArraySlice<UInt8>) -> [UInt8] {
+        Array("\(time) \(stream) \(tag) ".utf8) + content + [10]
     }
 
     private func write(_ bytes: [UInt8]) {

@@ -1,3 +1,4 @@
+import BerthCgroups
 import BerthSystem
 
 /// The OOM kills counted in a process's memory cgroup: `oom_kill` in memory.oom_control
@@ -25,11 +26,8 @@ public struct OOMCounter: Sendable {
     }
 
     /// The current count (0 when unknown).
-    public func read() -> Int64 {
-        guard let file, let text = try? FileSystem.readText(file) else { return 0 }
-        for line in text.split(separator: "\n") where line.hasPrefix("oom_kill ") {
-            return Int64(line.dropFirst("oom_kill ".count)) ?? 0
-        }
-        return 0
+    public func read() -> UInt64 {
+        guard let file else { return 0 }
+        return CgroupStats.keyValues(file)["oom_kill"] ?? 0
     }
 }

@@ -25,12 +25,9 @@ public struct RuntimeCommand: Sendable {
         // Each command's errors only: an earlier command's must not be reported as this one's.
         truncate(logPath, 0)
         let pid = try ProcessSpawn.spawn(words, input: input, output: output, error: error)
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw SystemError(stage: "wait for \(path) \(arguments.first ?? "")", errno: errno) }
-        }
-        guard berth_wifexited(status) != 0, berth_wexitstatus(status) == 0 else {
-            let code = berth_wifexited(status) != 0 ? "exit status \(berth_wexitstatus(status))" : "signal \(berth_wtermsig(status))"
+        let status = ProcessSpawn.waitStatus(pid)
+        guard status == 0 else {
+            let code = status > 128 ? "signal \(status - 128)" : "exit status \(status)"
             throw SystemError(stage: "\(path) \(arguments.first ?? "")", errno: 0, detail: lastError() ?? code)
         }
     }

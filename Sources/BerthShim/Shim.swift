@@ -34,7 +34,7 @@ public final class Shim {
     let log: CRILogWriter
     var outputs: [(descriptor: Int32, stream: String)] = []
     var oom: OOMCounter?
-    var oomAtStart: Int64 = 0
+    var oomAtStart: UInt64 = 0
     let signals: Int32
     var listener: Int32 = -1
     /// Connections whose `wait` is answered at the exit.

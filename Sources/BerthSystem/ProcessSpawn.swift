@@ -51,4 +51,71 @@ public enum ProcessSpawn {
         guard berth_pipe2_cloexec(&ends) == 0 else { throw SystemError(stage: "pipe", errno: errno) }
         return (ends[0], ends[1])
     }
+
+    /// What a helper run to its end printed, and how it ended.
+    public struct Outcome: Sendable {
+        /// The exit code, or 128+N for signal N.
+        public let status: Int32
+        public let output: [UInt8]
+    }
+
+    /// Runs `arguments` with `input` on its stdin and its stdout (and stderr too, with
+    /// `mergingErrors`) captured; killed after `timeout` seconds.
+    public static func run(
+        _ arguments: [String], environment: [String: String]? = nil, input: [UInt8] = [], mergingErrors: Bool = false, timeout: Double
+    ) throws(SystemError) -> Outcome {
+        let stdinPipe = try pipe()
+        let stdoutPipe: (read: Int32, write: Int32)
+        do {
+            stdoutPipe = try pipe()
+        } catch {
+            close(stdinPipe.read)
+            close(stdinPipe.write)
+            throw error
+        }
+        let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
+        defer { close(null) }
+        let spawned = Result { () throws(SystemError) in
+            try spawn(arguments, environment: environment, input: stdinPipe.read, output: stdoutPipe.write, error: mergingErrors ? stdoutPipe.write : null)
+        }
+        close(stdinPipe.read)
+        close(stdoutPipe.write)
+        defer { close(stdoutPipe.read) }
+        let pid: pid_t
+        switch spawned {
+        case .success(let started): pid = started
+        case .failure(let error):
+            close(stdinPipe.write)
+            throw error
+        }
+        // Small inputs fit the pipe; a helper that never reads its stdin cannot block us.
+        try? FileSystem.writeAll(stdinPipe.write, input, path: arguments[0])
+        close(stdinPipe.write)
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        let deadline = Clock.monotonicNanoseconds() + Int64(timeout * 1e9)
+        while true {
+            let remaining = Int32(max(0, (deadline - Clock.monotonicNanoseconds()) / 1_000_000))
+            var entry = pollfd(fd: stdoutPipe.read, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&entry, 1, remaining)
+            if ready < 0 && errno == EINTR { continue }
+            if ready <= 0 {
+                kill(pid, SIGKILL)
+                _ = waitStatus(pid)
+                throw SystemError(stage: "run \(arguments[0])", errno: ETIMEDOUT, detail: "no end within \(Int(timeout)) s; killed")
+            }
+            let count = read(stdoutPipe.read, &buffer, buffer.count)
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            output += buffer[0..<count]
+        }
+        return Outcome(status: waitStatus(pid), output: output)
+    }
+
+    /// Reaps `pid`: its exit code, or 128+N for signal N.
+    public static func waitStatus(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return berth_wifexited(status) != 0 ? berth_wexitstatus(status) : 128 + berth_wtermsig(status)
+    }
 }
