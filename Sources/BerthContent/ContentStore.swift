@@ -44,10 +44,13 @@ public struct ContentStore: Sendable {
         }
     }
 
-    /// Stores `bytes` that must have `digest` (a document fetched whole).
+    /// Stores `bytes` that must have `digest` (a document fetched whole). Whatever an
+    /// earlier, interrupted write left in this digest's ingest is dropped first: the whole
+    /// document is in hand, and appending to a leftover would overflow its size.
     @discardableResult
     public func write(_ bytes: [UInt8], expecting digest: Digest) throws(ContentError) -> Digest {
         let ingest = try Ingest(store: self, key: digest.encoded, expected: digest, expectedSize: Int64(bytes.count))
+        ingest.restart()
         try ingest.append(bytes)
         try ingest.commit()
         return digest

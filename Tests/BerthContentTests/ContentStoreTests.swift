@@ -82,6 +82,23 @@ struct ContentStoreTests {
         #expect(try fixture.store.read(digest) == hello)
     }
 
+    @Test("a whole document written over an ingest a killed process left (complete or partial) is stored once")
+    func writeOverLeftover() throws {
+        let fixture = try StoreFixture()
+        let digest = Digest.sha256(of: hello)
+        for leftover in [hello, Array(hello.prefix(4))] {
+            do {
+                let killed = try Ingest(store: fixture.store, key: digest.encoded, expected: digest, expectedSize: Int64(hello.count))
+                try killed.append(leftover)
+                // Killed before commit: the ingest holds `leftover`.
+            }
+            try fixture.store.write(hello, expecting: digest)
+            #expect(try fixture.store.read(digest) == hello)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: "\(fixture.directory)/ingest").isEmpty)
+            try fixture.store.delete(digest)
+        }
+    }
+
     @Test("delete removes a blob; usage counts what is stored")
     func deleteAndUsage() throws {
         let fixture = try StoreFixture()
