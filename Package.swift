@@ -115,7 +115,7 @@ let package = Package(
         .target(
             name: "BerthDaemon",
             dependencies: [
-                "BerthAPI", "BerthTOML", "BerthCNI", "BerthCRI", "BerthJSON", "BerthShimProtocol", "BerthImages", "BerthImageSpec", "BerthRegistry", "BerthMetadata", "BerthSystem",
+                "BerthAPI", "BerthTOML", "BerthCNI", "BerthCRI", "BerthJSON", "BerthRuntimeSpec", "BerthSnapshots", "BerthShimProtocol", "BerthImages", "BerthImageSpec", "BerthRegistry", "BerthMetadata", "BerthSystem", "CBerth",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -18,7 +18,9 @@ public enum BerthCtl {
 
     static let commands: [any CommandDefinition.Type] = [
         VersionCommand.self, InfoCommand.self, PullCommand.self, ImagesCommand.self, InspectImageCommand.self, RemoveImageCommand.self,
-        ImageFsInfoCommand.self,
+        ImageFsInfoCommand.self, RunPodCommand.self, StopPodCommand.self, RemovePodCommand.self, PodsCommand.self, InspectPodCommand.self,
+        CreateContainerCommand.self, StartContainerCommand.self, StopContainerCommand.self, RemoveContainerCommand.self, ListContainersCommand.self,
+        InspectContainerCommand.self, LogsCommand.self, ExecCommand.self, RunContainerCommand.self, UpdateContainerCommand.self,
     ]
 
     /// Runs the command line; the exit status.

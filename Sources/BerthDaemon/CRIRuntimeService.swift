@@ -4,18 +4,21 @@ import BerthJSON
 import GRPCCore
 import Logging
 
-/// The CRI RuntimeService. `Version`, `Status`, `RuntimeConfig` and the pod sandbox calls
-/// answer (CRIRuntimeService+PodSandbox.swift); containers are still to come, and until
-/// then each of their calls answers UNIMPLEMENTED.
+/// The CRI RuntimeService: `Version`, `Status`, `RuntimeConfig` here, pods in
+/// CRIRuntimeService+PodSandbox.swift, containers in CRIRuntimeService+Container.swift.
+/// Streaming (Exec, Attach, PortForward), stats, events and checkpoints are still to
+/// come: until then each answers UNIMPLEMENTED, never a fake success.
 public struct CRIRuntimeService: Runtime_V1_RuntimeService.SimpleServiceProtocol {
     let configuration: DaemonConfiguration
     let logger: Logger
     let cni: CNI
     let pods: PodSandboxManager
+    let containers: ContainerManager
 
-    public init(configuration: DaemonConfiguration, pods: PodSandboxManager, logger: Logger) {
+    public init(configuration: DaemonConfiguration, pods: PodSandboxManager, containers: ContainerManager, logger: Logger) {
         self.configuration = configuration
         self.pods = pods
+        self.containers = containers
         self.logger = logger
         cni = configuration.cni
     }
@@ -60,15 +63,6 @@ public struct CRIRuntimeService: Runtime_V1_RuntimeService.SimpleServiceProtocol
         return response
     }
 
-    public func createContainer(request: Runtime_V1_CreateContainerRequest, context: ServerContext) async throws -> Runtime_V1_CreateContainerResponse { throw RPCError.unimplemented("CreateContainer") }
-    public func startContainer(request: Runtime_V1_StartContainerRequest, context: ServerContext) async throws -> Runtime_V1_StartContainerResponse { throw RPCError.unimplemented("StartContainer") }
-    public func stopContainer(request: Runtime_V1_StopContainerRequest, context: ServerContext) async throws -> Runtime_V1_StopContainerResponse { throw RPCError.unimplemented("StopContainer") }
-    public func removeContainer(request: Runtime_V1_RemoveContainerRequest, context: ServerContext) async throws -> Runtime_V1_RemoveContainerResponse { throw RPCError.unimplemented("RemoveContainer") }
-    public func listContainers(request: Runtime_V1_ListContainersRequest, context: ServerContext) async throws -> Runtime_V1_ListContainersResponse { throw RPCError.unimplemented("ListContainers") }
-    public func containerStatus(request: Runtime_V1_ContainerStatusRequest, context: ServerContext) async throws -> Runtime_V1_ContainerStatusResponse { throw RPCError.unimplemented("ContainerStatus") }
-    public func updateContainerResources(request: Runtime_V1_UpdateContainerResourcesRequest, context: ServerContext) async throws -> Runtime_V1_UpdateContainerResourcesResponse { throw RPCError.unimplemented("UpdateContainerResources") }
-    public func reopenContainerLog(request: Runtime_V1_ReopenContainerLogRequest, context: ServerContext) async throws -> Runtime_V1_ReopenContainerLogResponse { throw RPCError.unimplemented("ReopenContainerLog") }
-    public func execSync(request: Runtime_V1_ExecSyncRequest, context: ServerContext) async throws -> Runtime_V1_ExecSyncResponse { throw RPCError.unimplemented("ExecSync") }
     public func exec(request: Runtime_V1_ExecRequest, context: ServerContext) async throws -> Runtime_V1_ExecResponse { throw RPCError.unimplemented("Exec") }
     public func attach(request: Runtime_V1_AttachRequest, context: ServerContext) async throws -> Runtime_V1_AttachResponse { throw RPCError.unimplemented("Attach") }
     public func portForward(request: Runtime_V1_PortForwardRequest, context: ServerContext) async throws -> Runtime_V1_PortForwardResponse { throw RPCError.unimplemented("PortForward") }

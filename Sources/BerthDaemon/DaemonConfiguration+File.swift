@@ -21,6 +21,8 @@ extension DaemonConfiguration {
     ///     berth = "/usr/local/bin/berth"
     ///     shim = "/usr/local/bin/berth-shim"
     ///     pause = "/usr/local/bin/berth-pause"
+    ///     [runtime.handlers]          # RuntimeClass handlers beside "berth"
+    ///     runc = "/usr/sbin/runc"
     ///
     ///     [network]
     ///     config_dir = "/etc/cni/net.d"
@@ -87,13 +89,25 @@ extension DaemonConfiguration {
             case "runtime":
                 for (runtimeKey, runtimeValue) in try table(value, key) {
                     let name = "runtime.\(runtimeKey)"
+                    if runtimeKey == "handlers" {
+                        for (handler, binary) in try table(runtimeValue, name) {
+                            let handlerName = "\(name).\(handler)"
+                            let text = try string(binary, handlerName)
+                            guard text.hasPrefix("/") else { throw invalid(handlerName, "\"\(text)\" must be an absolute path") }
+                            guard handler != "berth", !handler.isEmpty, handler.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
+                                throw invalid(handlerName, "a handler name is letters, digits, '-', '_' and '.', and not \"berth\" (that is runtime.berth)")
+                            }
+                            runtimeHandlers[handler] = text
+                        }
+                        continue
+                    }
                     let text = try string(runtimeValue, name)
                     guard text.hasPrefix("/") else { throw invalid(name, "\"\(text)\" must be an absolute path") }
                     switch runtimeKey {
                     case "berth": runtimeBinary = text
                     case "shim": shimBinary = text
                     case "pause": pauseBinary = text
-                    default: throw invalid(name, "unknown key (known: berth, shim, pause)")
+                    default: throw invalid(name, "unknown key (known: berth, shim, pause, [runtime.handlers])")
                     }
                 }
             case "network":

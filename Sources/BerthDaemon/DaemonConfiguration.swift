@@ -32,7 +32,24 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var shimBinary = DaemonConfiguration.besideSelf("berth-shim")
     public var pauseBinary = DaemonConfiguration.besideSelf("berth-pause")
 
+    /// Runtime handlers (RuntimeClass) by name, each a runc-compatible binary; "berth"
+    /// (and the empty name) is `runtimeBinary`.
+    public var runtimeHandlers: [String: String] = [:]
+
     public init() {}
+
+    /// The binary of a runtime handler; nil when it is not configured.
+    public func runtime(forHandler handler: String) -> String? {
+        handler.isEmpty || handler == "berth" ? runtimeBinary : runtimeHandlers[handler]
+    }
+
+    /// Each handler keeps its containers' state apart (`--root`).
+    public func runtimeRoot(forHandler handler: String) -> String {
+        "\(state)/runtime/\(handler.isEmpty ? "berth" : handler)"
+    }
+
+    /// The handlers' names, for messages.
+    public var handlerNames: [String] { (["berth"] + runtimeHandlers.keys.sorted()).filter { !$0.isEmpty } }
 
     /// The CNI networks these settings name (results cached under the state directory).
     public var cni: CNI {

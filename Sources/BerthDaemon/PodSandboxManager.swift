@@ -7,16 +7,22 @@ import BerthSystem
 import Glibc
 import GRPCCore
 import Logging
+import Synchronization
 
-/// berthd's pods: each a pause process (berth-pause, run by the OCI runtime under a
-/// berth-shim) holding the pod's namespaces, with a pinned network namespace that CNI
-/// attaches. Every step of RunPodSandbox has its undo, run in reverse when a later step
-/// fails, so a failed pod leaves no netns, lease, shim, container, directory or row.
-public actor PodSandboxManager {
+/// berthd's pods: each a pause process (berth-pause, run by the pod's runtime handler
+/// under a berth-shim) holding the pod's namespaces, with a pinned network namespace that
+/// CNI attaches, the pod's /etc files and its /dev/shm. Every step of RunPodSandbox has its
+/// undo, run in reverse when a later step fails, so a failed pod leaves no netns, lease,
+/// shim, container, mount, cgroup, directory or row. Every method blocks (child processes,
+/// shim round trips): the CRI service calls them through `Blocking.run`.
+public final class PodSandboxManager: Sendable {
     let configuration: DaemonConfiguration
     let metadata: MetadataStore
     let cni: CNI
     let logger: Logger
+    /// Pods being made, by name: a second RunPodSandbox of the same pod waits its turn
+    /// for the name check instead of racing it.
+    let making = Mutex<Set<String>>([])
 
     public init(configuration: DaemonConfiguration, metadata: MetadataStore, logger: Logger) {
         self.configuration = configuration
@@ -26,13 +32,26 @@ public actor PodSandboxManager {
     }
 
     /// Named by the id's first 16 digits: the shim's socket path must fit in 108 bytes.
-    nonisolated func directory(_ id: String) -> String { "\(configuration.state)/pods/\(id.prefix(16))" }
-    nonisolated func shimSocket(_ id: String) -> String { "\(directory(id))/shim/shim.sock" }
-    nonisolated var runtimeRoot: String { "\(configuration.state)/runtime" }
+    func directory(_ id: String) -> String { "\(configuration.state)/pods/\(id.prefix(16))" }
+
+    func shim(_ id: String, handler: String) -> ShimHandle {
+        ShimHandle(
+            id: id, stateDirectory: "\(directory(id))/shim", runtimeBinary: configuration.runtime(forHandler: handler) ?? configuration.runtimeBinary,
+            runtimeRoot: configuration.runtimeRoot(forHandler: handler))
+    }
+
+    func shim(_ record: PodSandboxRecord) -> ShimHandle { shim(record.id, handler: record.runtimeHandler) }
+
+    /// The cgroup the pod's containers and pause process go under: the kubelet's, or
+    /// berth's own per pod (removed with the pod).
+    static func cgroupParent(_ config: Runtime_V1_PodSandboxConfig, id: String) -> String {
+        let parent = config.linux.cgroupParent
+        return parent.isEmpty ? "/berth/pods/\(id)" : (parent.hasPrefix("/") ? parent : "/" + parent)
+    }
 
     // MARK: RunPodSandbox
 
-    public func run(_ config: Runtime_V1_PodSandboxConfig, handler: String) throws -> String {
+    public func run(_ config: Runtime_V1_PodSandboxConfig, handler requestedHandler: String) throws -> String {
         let metadataInfo = config.metadata
         guard !metadataInfo.name.isEmpty, !metadataInfo.namespace.isEmpty, !metadataInfo.uid.isEmpty else {
             throw RPCError(code: .invalidArgument, message: "RunPodSandbox: metadata needs name, namespace and uid")
@@ -44,9 +63,27 @@ public actor PodSandboxManager {
         if !config.hostname.isEmpty, !Self.isHostname(config.hostname) {
             throw RPCError(code: .invalidArgument, message: "RunPodSandbox: hostname \"\(config.hostname)\" is not a valid host name (letters, digits, '-' and '.', at most 64 bytes)")
         }
-        guard handler.isEmpty || handler == "berth" else {
-            throw RPCError(code: .invalidArgument, message: "RunPodSandbox: runtime handler \"\(handler)\" is not configured (berthd knows \"berth\")")
+        let handler = requestedHandler.isEmpty ? "berth" : requestedHandler
+        guard configuration.runtime(forHandler: handler) != nil else {
+            throw RPCError(
+                code: .invalidArgument,
+                message: "RunPodSandbox: runtime handler \"\(handler)\" is not configured (berthd knows \(configuration.handlerNames.joined(separator: ", ")); add it under [runtime.handlers])")
         }
+        let options = config.linux.securityContext.namespaceOptions
+        let hostNetwork = options.network == .node
+        for (key, _) in config.linux.sysctls {
+            guard !key.isEmpty, !key.contains("/"), !key.split(separator: ".").contains(where: { $0.isEmpty || $0 == ".." }) else {
+                throw RPCError(code: .invalidArgument, message: "RunPodSandbox: sysctl \"\(key)\" is not a sysctl name")
+            }
+            if hostNetwork && key.hasPrefix("net.") {
+                throw RPCError(code: .invalidArgument, message: "RunPodSandbox: sysctl \(key) would change the node's network namespace (the pod uses the host network)")
+            }
+        }
+        let podName = "\(metadataInfo.namespace)/\(metadataInfo.name)/\(metadataInfo.uid)/\(metadataInfo.attempt)"
+        guard making.withLock({ $0.insert(podName).inserted }) else {
+            throw RPCError(code: .alreadyExists, message: "RunPodSandbox: pod \(metadataInfo.namespace)/\(metadataInfo.name) attempt \(metadataInfo.attempt) is being created by another call")
+        }
+        defer { _ = making.withLock { $0.remove(podName) } }
         let existing = try records()
         if let taken = existing.first(where: { $0.name == metadataInfo.name && $0.namespace == metadataInfo.namespace && $0.uid == metadataInfo.uid && $0.attempt == Int(metadataInfo.attempt) }) {
             throw RPCError(code: .alreadyExists, message: "RunPodSandbox: pod \(metadataInfo.namespace)/\(metadataInfo.name) attempt \(metadataInfo.attempt) exists as \(taken.id); remove it first")
@@ -58,14 +95,22 @@ public actor PodSandboxManager {
         var undo: [() -> Void] = []
         func rollBack() { for step in undo.reversed() { step() } }
         do {
-            // 1. The pod's directory and the pause bundle.
+            // 1. The pod's directory, its /etc files, its /dev/shm and the pause bundle.
             let podDirectory = directory(id)
             _ = try FileSystem.makeDirectories("\(podDirectory)/bundle/rootfs", mode: 0o711)
             undo.append { _ = try? FileSystem.removeTree(podDirectory) }
             try Self.copyFile(configuration.pauseBinary, to: "\(podDirectory)/bundle/rootfs/pause")
+            let hostname = hostNetwork ? Self.nodeHostname() : (config.hostname.isEmpty ? String(metadataInfo.name.replacingUnderscores.prefix(63)) : config.hostname)
+            try PodFiles.writeHostname(hostname, to: "\(podDirectory)/hostname")
+            try PodFiles.writeResolvConf(config.dnsConfig, hasConfig: config.hasDnsConfig, to: "\(podDirectory)/resolv.conf")
+            if options.ipc != .node {
+                try PodFiles.mountShm(at: "\(podDirectory)/shm")
+                undo.append { PodFiles.unmountShm(at: "\(podDirectory)/shm") }
+            }
+            let cgroupParent = Self.cgroupParent(config, id: id)
+            if config.linux.cgroupParent.isEmpty { undo.append { PodFiles.removeCgroup(cgroupParent) } }
 
             // 2. The network namespace, pinned, with CNI's interfaces in it.
-            let hostNetwork = config.linux.securityContext.namespaceOptions.network == .node
             var networkNamespace = ""
             var ip = ""
             if !hostNetwork {
@@ -89,27 +134,28 @@ public actor PodSandboxManager {
                     throw RPCError(code: .failedPrecondition, message: "RunPodSandbox: pod network: \(error.message)")
                 }
             }
+            try PodFiles.writeHosts(hostNetwork: hostNetwork, ip: ip, hostname: hostname, to: "\(podDirectory)/hosts")
 
             // 3. The pause container under its shim.
-            try FileSystem.writeAtomically("\(podDirectory)/bundle/config.json", Array(pauseSpec(id: id, config: config, networkNamespace: networkNamespace).prettySerialized().utf8), mode: 0o600)
-            let shim = try HelperProcess.run([
-                configuration.shimBinary, "--id", id, "--bundle", "\(podDirectory)/bundle", "--state-dir", "\(podDirectory)/shim",
-                "--log-path", "\(podDirectory)/pause.log", "--runtime", configuration.runtimeBinary, "--runtime-root", runtimeRoot,
-            ])
-            guard shim.status == 0 else {
-                throw RPCError(code: .internalError, message: "RunPodSandbox: the pause container: \(shim.output.trimmingSpacesAndNewlines)")
+            let spec = pauseSpec(id: id, config: config, networkNamespace: networkNamespace, hostname: hostname, cgroupParent: cgroupParent)
+            try FileSystem.writeAtomically("\(podDirectory)/bundle/config.json", Array(spec.prettySerialized().utf8), mode: 0o600)
+            let pause = shim(id, handler: handler)
+            // The runtime's own delete covers a shim that died half way.
+            undo.append { pause.remove() }
+            do {
+                try pause.launch(shimBinary: configuration.shimBinary, bundle: "\(podDirectory)/bundle", logPath: "\(podDirectory)/pause.log")
+                _ = try pause.send(.start)
+            } catch {
+                throw RPCError(code: .internalError, message: "RunPodSandbox: the pause container (runtime \(handler)): \(error.message)")
             }
-            let socket = shimSocket(id)
-            undo.append { [self] in self.removePause(id) }
-            _ = try ShimConnection.send(.start, to: socket)
 
             // 4. The row, last: a pod is listed only once it is whole.
             let record = PodSandboxRecord(
                 id: id, name: metadataInfo.name, namespace: metadataInfo.namespace, uid: metadataInfo.uid, attempt: Int(metadataInfo.attempt),
-                state: .ready, createdAt: Clock.nowNanoseconds(), networkNamespace: networkNamespace, ip: ip, runtimeHandler: handler.isEmpty ? "berth" : handler,
+                state: .ready, createdAt: Clock.nowNanoseconds(), networkNamespace: networkNamespace, ip: ip, runtimeHandler: handler,
                 config: try config.serializedBytes())
             try metadata.save(record)
-            log.info("pod ready", metadata: ["ip": "\(ip)"])
+            log.info("pod ready", metadata: ["ip": "\(ip)", "handler": "\(handler)"])
             return id
         } catch let error as RPCError {
             rollBack()
@@ -125,22 +171,11 @@ public actor PodSandboxManager {
     // MARK: Stop, remove, status, list
 
     /// Stops the pause process (SIGTERM, SIGKILL after 2 s) and takes the network down.
-    /// An unknown or stopped pod is not an error.
+    /// The pod's containers are stopped first by the caller. An unknown or stopped pod is
+    /// not an error.
     public func stop(_ id: String) throws {
         guard var record = try find(id) else { return }
-        let socket = shimSocket(record.id)
-        if let state = try? ShimConnection.send(.state, to: socket), state.status != .exited {
-            _ = try? ShimConnection.send(.kill(signal: SIGTERM, all: false), to: socket)
-            var exited = false
-            for _ in 0..<40 {
-                if (try? ShimConnection.send(.state, to: socket))?.status == .exited {
-                    exited = true
-                    break
-                }
-                usleep(50_000)
-            }
-            if !exited { _ = try? ShimConnection.send(.kill(signal: SIGKILL, all: true), to: socket) }
-        }
+        shim(record).stop(signal: SIGTERM, grace: 2)
         if !record.networkNamespace.isEmpty {
             do {
                 try cni.delete(CNI.Attachment(containerID: record.id, networkNamespace: record.networkNamespace))
@@ -155,42 +190,61 @@ public actor PodSandboxManager {
     }
 
     /// Stops the pod if needed, deletes its pause container and everything of it. An
-    /// unknown pod is not an error.
+    /// unknown pod is not an error. Its containers are removed first by the caller.
     public func remove(_ id: String) throws {
         guard let record = try find(id) else { return }
         try stop(record.id)
-        removePause(record.id)
+        shim(record).remove()
+        PodFiles.unmountShm(at: "\(directory(record.id))/shm")
+        let config = (try? Runtime_V1_PodSandboxConfig(serializedBytes: record.config)) ?? Runtime_V1_PodSandboxConfig()
+        if config.linux.cgroupParent.isEmpty { PodFiles.removeCgroup(Self.cgroupParent(config, id: record.id)) }
         _ = try? FileSystem.removeTree(directory(record.id))
         try metadata.deletePod(record.id)
     }
 
-    /// Ends the pause container and its shim for good: SIGKILL, wait for the exit, the
-    /// shim's delete; if the shim cannot (gone, or its delete failed), the shim is killed
-    /// and the runtime's `delete --force` runs directly, so neither a container, its
-    /// cgroup nor a shim is left.
-    nonisolated func removePause(_ id: String) {
-        let socket = shimSocket(id)
-        _ = try? ShimConnection.send(.kill(signal: SIGKILL, all: true), to: socket)
-        let deadline = Clock.monotonicNanoseconds() + 5_000_000_000
-        while Clock.monotonicNanoseconds() < deadline, let state = try? ShimConnection.send(.state, to: socket), state.status != .exited {
-            usleep(20_000)
-        }
-        if (try? ShimConnection.send(.delete, to: socket)) != nil { return }
-        if let text = try? FileSystem.readText("\(directory(id))/shim/shim.pid"), let pid = Int32(text.trimmingSpacesAndNewlines),
-            (FileSystem.readLink("/proc/\(pid)/exe") ?? "").hasSuffix("berth-shim")
-        {
-            kill(pid, SIGKILL)
-        }
-        _ = try? HelperProcess.run([configuration.runtimeBinary, "--root", runtimeRoot, "delete", "--force", id])
+    /// A pod with its config and its pause process's pid (0 when it is not running): a
+    /// pod whose pause process died is not ready, whatever its row says.
+    public struct Observed: Sendable {
+        public var record: PodSandboxRecord
+        public var config: Runtime_V1_PodSandboxConfig
+        public var pausePid: Int32
     }
 
-    public func status(_ id: String) throws -> (PodSandboxRecord, Runtime_V1_PodSandboxConfig) {
+    public func status(_ id: String) throws -> Observed {
         guard let record = try find(id) else { throw RPCError(code: .notFound, message: "pod sandbox \(id) not found") }
-        return (record, (try? Runtime_V1_PodSandboxConfig(serializedBytes: record.config)) ?? Runtime_V1_PodSandboxConfig())
+        return observe(record)
     }
 
-    public func list() throws -> [(PodSandboxRecord, Runtime_V1_PodSandboxConfig)] {
-        try records().map { ($0, (try? Runtime_V1_PodSandboxConfig(serializedBytes: $0.config)) ?? Runtime_V1_PodSandboxConfig()) }
+    public func list() throws -> [Observed] {
+        try records().map(observe)
+    }
+
+    func observe(_ record: PodSandboxRecord) -> Observed {
+        var record = record
+        var pid: Int32 = 0
+        if record.state == .ready {
+            if let state = shim(record).state(), state.status == .running {
+                pid = state.pid
+            } else {
+                record.state = .notReady
+            }
+        }
+        return Observed(record: record, config: (try? Runtime_V1_PodSandboxConfig(serializedBytes: record.config)) ?? Runtime_V1_PodSandboxConfig(), pausePid: pid)
+    }
+
+    /// What a new container of pod `id` joins; the pod must be ready.
+    func containerContext(_ id: String, for what: String) throws -> (ContainerSpecBuilder.Pod, Runtime_V1_PodSandboxConfig) {
+        guard let record = try find(id) else { throw RPCError(code: .notFound, message: "\(what): pod sandbox \(id) not found") }
+        let observed = observe(record)
+        guard observed.record.state == .ready, observed.pausePid > 0 else {
+            throw RPCError(code: .failedPrecondition, message: "\(what): pod sandbox \(record.id) is not ready (stopped, or its pause process exited); run a new pod")
+        }
+        let config = observed.config
+        let hostname = (try? FileSystem.readText("\(directory(record.id))/hostname"))?.trimmingSpacesAndNewlines ?? config.hostname
+        let pod = ContainerSpecBuilder.Pod(
+            id: record.id, directory: directory(record.id), pausePid: observed.pausePid, namespaceOptions: config.linux.securityContext.namespaceOptions,
+            hostname: hostname, cgroupParent: Self.cgroupParent(config, id: record.id))
+        return (pod, config)
     }
 
     func records() throws -> [PodSandboxRecord] {
@@ -211,13 +265,28 @@ public actor PodSandboxManager {
 
     // MARK: Parts
 
-    /// The pause container's OCI spec: read-only root with the one program, its own pid,
-    /// ipc, uts and mount namespaces, the pinned network namespace, no capabilities.
-    func pauseSpec(id: String, config: Runtime_V1_PodSandboxConfig, networkNamespace: String) -> JSONValue {
-        var namespaces: [JSONValue] = [["type": "pid"], ["type": "ipc"], ["type": "uts"], ["type": "mount"]]
-        if !networkNamespace.isEmpty { namespaces.append(["type": "network", "path": .string(networkNamespace)]) }
-        let hostname = config.hostname.isEmpty ? String(config.metadata.name.replacingUnderscores.prefix(63)) : config.hostname
-        return [
+    /// The pause container's OCI spec: read-only root with the one program, no
+    /// capabilities, the pinned network namespace; its own pid, ipc and uts namespaces
+    /// unless the pod shares the node's; the pod's sysctls.
+    func pauseSpec(id: String, config: Runtime_V1_PodSandboxConfig, networkNamespace: String, hostname: String, cgroupParent: String) -> JSONValue {
+        let options = config.linux.securityContext.namespaceOptions
+        var namespaces: [JSONValue] = [["type": "mount"]]
+        if options.pid != .node { namespaces.append(["type": "pid"]) }
+        if options.ipc != .node { namespaces.append(["type": "ipc"]) }
+        if !networkNamespace.isEmpty {
+            namespaces.append(["type": "network", "path": .string(networkNamespace)])
+            namespaces.append(["type": "uts"])
+        }
+        var linux: JSONObject = [
+            "namespaces": .array(namespaces),
+            "cgroupsPath": .string("\(cgroupParent)/\(id)"),
+            "maskedPaths": ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware"],
+            "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
+        ]
+        if !config.linux.sysctls.isEmpty {
+            linux["sysctl"] = .object(JSONObject(config.linux.sysctls.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) }))
+        }
+        var spec: JSONObject = [
             "ociVersion": "1.0.2",
             "process": [
                 "terminal": false, "user": ["uid": 0, "gid": 0], "args": ["/pause"], "env": ["PATH=/"], "cwd": "/",
@@ -225,18 +294,21 @@ public actor PodSandboxManager {
                 "noNewPrivileges": true,
             ],
             "root": ["path": "rootfs", "readonly": true],
-            "hostname": .string(hostname),
             "mounts": [
                 ["destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]],
                 ["destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]],
             ],
-            "linux": [
-                "namespaces": .array(namespaces),
-                "cgroupsPath": .string("/berth/pods/\(id)"),
-                "maskedPaths": ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware"],
-                "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
-            ],
+            "annotations": ["io.kubernetes.cri.container-type": "sandbox", "io.kubernetes.cri.sandbox-id": .string(id)],
+            "linux": .object(linux),
         ]
+        if !networkNamespace.isEmpty { spec["hostname"] = .string(hostname) }
+        return .object(spec)
+    }
+
+    static func nodeHostname() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, buffer.count)
+        return String(cString: buffer)
     }
 
     static func portMappings(_ mappings: [Runtime_V1_PortMapping]) -> JSONObject {

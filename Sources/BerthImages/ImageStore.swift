@@ -186,6 +186,22 @@ public actor ImageStore {
         }
     }
 
+    /// An image's config and its layer snapshots, bottom first (chain ids from the config's
+    /// diff ids), each checked to be there: what a container's rootfs is made of.
+    public nonisolated func layers(of image: ImageRecord) throws(ImageStoreError) -> (configuration: ImageConfiguration, snapshots: [String]) {
+        let configuration: ImageConfiguration
+        do {
+            configuration = try ImageConfiguration.parse(image.configJSON, source: "image \(image.id) config")
+        } catch {
+            throw ImageStoreError(.invalidImage, "\(error)")
+        }
+        let snapshots = Self.chainIDs(configuration.rootfs.diffIDs).map(\.encoded)
+        for snapshot in snapshots where !FileSystem.isDirectory(self.snapshots.directory(snapshot)) {
+            throw ImageStoreError(.storage, "image \(image.id): layer snapshot \(snapshot) is missing; remove the image and pull it again")
+        }
+        return (configuration, snapshots)
+    }
+
     /// A layer snapshot's name: a chain id's 64 hex digits.
     public static func isChainID(_ name: String) -> Bool {
         name.utf8.count == 64 && name.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
@@ -309,7 +325,7 @@ public actor ImageStore {
     }
 
     /// An image by id, name or digest name.
-    public func image(_ reference: String) throws(ImageStoreError) -> ImageRecord? {
+    public nonisolated func image(_ reference: String) throws(ImageStoreError) -> ImageRecord? {
         do {
             if let found = try metadata.image(named: reference) { return found }
             // A short name ("busybox") as the kubelet may give it.

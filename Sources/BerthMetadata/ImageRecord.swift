@@ -92,7 +92,12 @@ extension MetadataStore {
                 let snapshots = try String.fetchAll(database, sql: "SELECT snapshotID FROM imageSnapshot WHERE imageID = ?", arguments: [imageID])
                 try database.execute(sql: "DELETE FROM image WHERE id = ?", arguments: [imageID])
                 let freeBlobs = try blobs.filter { try Int.fetchOne(database, sql: "SELECT COUNT(*) FROM imageBlob WHERE digest = ?", arguments: [$0]) == 0 }
-                let freeSnapshots = try snapshots.filter { try Int.fetchOne(database, sql: "SELECT COUNT(*) FROM imageSnapshot WHERE snapshotID = ?", arguments: [$0]) == 0 }
+                // A layer a container still stands on stays until that container goes.
+                let freeSnapshots = try snapshots.filter {
+                    try Int.fetchOne(
+                        database, sql: "SELECT (SELECT COUNT(*) FROM imageSnapshot WHERE snapshotID = ?1) + (SELECT COUNT(*) FROM containerSnapshot WHERE snapshotID = ?1)",
+                        arguments: [$0]) == 0
+                }
                 return (freeBlobs, freeSnapshots)
             }
         } catch {
@@ -100,12 +105,13 @@ extension MetadataStore {
         }
     }
 
-    /// Every blob and snapshot some image holds (garbage collection keeps exactly these).
+    /// Every blob and snapshot some image or container holds (garbage collection keeps
+    /// exactly these).
     public func referenced() throws(MetadataError) -> (blobs: Set<String>, snapshots: Set<String>) {
         do {
             return try database.read { database in
                 (Set(try String.fetchAll(database, sql: "SELECT DISTINCT digest FROM imageBlob")),
-                 Set(try String.fetchAll(database, sql: "SELECT DISTINCT snapshotID FROM imageSnapshot")))
+                 Set(try String.fetchAll(database, sql: "SELECT snapshotID FROM imageSnapshot UNION SELECT snapshotID FROM containerSnapshot")))
             }
         } catch {
             throw MetadataError("list referenced content: \(error)")

@@ -62,6 +62,29 @@ public final class MetadataStore: Sendable {
                 table.column("config", .blob).notNull()  // the CRI PodSandboxConfig, protobuf
             }
         }
+        migrator.registerMigration("v3: containers") { database in
+            try database.create(table: "container") { table in
+                table.primaryKey("id", .text)
+                table.column("podSandboxID", .text).notNull().indexed()
+                table.column("name", .text).notNull()
+                table.column("attempt", .integer).notNull()
+                table.column("image", .text).notNull()  // the name the request gave
+                table.column("imageID", .text).notNull()
+                table.column("createdAt", .integer).notNull()
+                table.column("startedAt", .integer).notNull()
+                table.column("logPath", .text).notNull()
+                table.column("runtimeHandler", .text).notNull()
+                table.column("config", .blob).notNull()  // the CRI ContainerConfig, protobuf
+            }
+            // The snapshots a container stands on (its image's layers, nearest last) and
+            // its own writable one: garbage collection and image removal keep these.
+            try database.create(table: "containerSnapshot") { table in
+                table.column("containerID", .text).notNull().references("container", onDelete: .cascade)
+                table.column("snapshotID", .text).notNull().indexed()
+                table.column("position", .integer).notNull()
+                table.primaryKey(["containerID", "snapshotID"])
+            }
+        }
         return migrator
     }
 }

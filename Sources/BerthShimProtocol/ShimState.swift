@@ -18,6 +18,9 @@ public struct ShimState: Sendable, Equatable {
     /// The kernel's OOM killer killed a process of the container's memory cgroup.
     public var oomKilled = false
     public var logPath: String
+    /// Why the exit is what it is when the shim could not see it (berthd writes this when
+    /// it finds the shim dead and kills the container: exit code 255).
+    public var message: String?
 
     public init(id: String, status: Status, pid: Int32, logPath: String) {
         self.id = id
@@ -31,6 +34,7 @@ public struct ShimState: Sendable, Equatable {
         if let exitCode { object["exitCode"] = .int(exitCode) }
         if let startedAt { object["startedAt"] = .string(startedAt) }
         if let exitedAt { object["exitedAt"] = .string(exitedAt) }
+        if let message { object["message"] = .string(message) }
         return .object(object)
     }
 
@@ -43,5 +47,6 @@ public struct ShimState: Sendable, Equatable {
         startedAt = value["startedAt"]?.stringValue
         exitedAt = value["exitedAt"]?.stringValue
         oomKilled = value["oomKilled"]?.boolValue ?? false
+        message = value["message"]?.stringValue
     }
 }

@@ -42,4 +42,59 @@ public enum Clock {
         }
         return text + "Z"
     }
+
+    /// Nanoseconds since the epoch of an RFC 3339 time (`2026-11-29T05:01:02.5Z`,
+    /// `…+01:00`); nil when `text` is not one.
+    public static func nanoseconds(rfc3339 text: String) -> Int64? {
+        let bytes = Array(text.utf8)
+        func number(_ range: Range<Int>) -> Int32? {
+            guard range.upperBound <= bytes.count, !range.isEmpty else { return nil }
+            var value: Int32 = 0
+            for byte in bytes[range] {
+                guard (48...57).contains(byte) else { return nil }
+                value = value * 10 + Int32(byte - 48)
+            }
+            return value
+        }
+        guard bytes.count >= 20, bytes[4] == 45, bytes[7] == 45, bytes[10] == 84 || bytes[10] == 116 || bytes[10] == 32, bytes[13] == 58, bytes[16] == 58,
+            let year = number(0..<4), let month = number(5..<7), let day = number(8..<10), let hour = number(11..<13), let minute = number(14..<16),
+            let second = number(17..<19), (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+        else { return nil }
+        var index = 19
+        var fraction: Int64 = 0
+        if bytes[index] == 46 {
+            index += 1
+            var digits = 0
+            while index < bytes.count, (48...57).contains(bytes[index]) {
+                if digits < 9 {
+                    fraction = fraction * 10 + Int64(bytes[index] - 48)
+                    digits += 1
+                }
+                index += 1
+            }
+            guard digits > 0 else { return nil }
+            for _ in digits..<9 { fraction *= 10 }
+        }
+        guard index < bytes.count else { return nil }
+        var offsetSeconds: Int64 = 0
+        switch bytes[index] {
+        case 90, 122:  // Z
+            guard index + 1 == bytes.count else { return nil }
+        case 43, 45:  // + or -
+            guard index + 6 == bytes.count, bytes[index + 3] == 58, let hours = number(index + 1..<index + 3), let minutes = number(index + 4..<index + 6) else { return nil }
+            offsetSeconds = Int64(hours) * 3600 + Int64(minutes) * 60
+            if bytes[index] == 45 { offsetSeconds = -offsetSeconds }
+        default:
+            return nil
+        }
+        var parts = tm()
+        parts.tm_year = year - 1900
+        parts.tm_mon = month - 1
+        parts.tm_mday = day
+        parts.tm_hour = hour
+        parts.tm_min = minute
+        parts.tm_sec = second
+        let seconds = Int64(timegm(&parts)) - offsetSeconds
+        return seconds * 1_000_000_000 + fraction
+    }
 }

@@ -54,10 +54,15 @@ do {
 } catch {
     fail(error.message)
 }
+let pods = PodSandboxManager(configuration: configuration, metadata: imageStore.metadata, logger: logger)
+let containers = ContainerManager(configuration: configuration, images: imageStore, pods: pods, logger: logger)
+// Shims kept the containers running while berthd was down; what an interrupted create
+// left behind goes before the socket opens.
+containers.recover()
 let server = GRPCServer(
     transport: .http2NIOPosix(address: .unixDomainSocket(path: configuration.address), transportSecurity: .plaintext),
     services: [
-        CRIRuntimeService(configuration: configuration, pods: PodSandboxManager(configuration: configuration, metadata: imageStore.metadata, logger: logger), logger: logger),
+        CRIRuntimeService(configuration: configuration, pods: pods, containers: containers, logger: logger),
         CRIImageService(configuration: configuration, store: imageStore, logger: logger),
         PullProgressService(progress: imageStore.progress),
     ]

@@ -21,6 +21,8 @@ final class RunningDaemon {
     let socket: String
     let process: ChildProcess
     let logPath: String
+    /// Set when another daemon goes on with this directory (a restart).
+    var keepDirectory = false
 
     /// `reusing`: the directory of an earlier daemon (a restart after a crash). `config`:
     /// TOML for berthd's config file, to which the test's own CNI config directory is added.
@@ -60,6 +62,15 @@ final class RunningDaemon {
 
     deinit {
         _ = stop()
+        guard !keepDirectory else { return }
+        // Whatever a failed test left mounted below the directory (container rootfs
+        // overlays, pod /dev/shm) is detached first: removing files through a mount
+        // would reach into what it shows.
+        let mounts = ((try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? "").split(separator: "\n").compactMap { line -> String? in
+            let fields = line.split(separator: " ")
+            return fields.count > 1 && fields[1].hasPrefix(directory + "/") ? String(fields[1]) : nil
+        }
+        for mount in mounts.reversed() { umount2(mount, Int32(MNT_DETACH)) }
         try? FileManager.default.removeItem(atPath: directory)
     }
 }
@@ -82,9 +93,9 @@ struct DaemonTests {
         #expect(((status["info"] as? [String: String])?["config"])?.contains(daemon.socket) == true)
         let config = try daemon.call("RuntimeService.RuntimeConfig")
         #expect(((config["linux"] as? [String: Any])?["cgroupDriver"] as? String) == "CGROUPFS")
-        let unimplemented = try daemon.call("RuntimeService.CreateContainer")
+        let unimplemented = try daemon.call("RuntimeService.Attach", #"{"containerId": "x"}"#)
         #expect((unimplemented["error"] as? [String: String])?["code"] == "UNIMPLEMENTED")
-        #expect((unimplemented["error"] as? [String: String])?["details"]?.contains("CreateContainer") == true)
+        #expect((unimplemented["error"] as? [String: String])?["details"]?.contains("Attach") == true)
     }
 
     @Test("NetworkReady is false, with the reason, when a plugin the network names is missing")

@@ -5,20 +5,23 @@ import Testing
 /// A berthd that runs pods: the release berth as the runtime, the shim `swift test`
 /// built, berth-pause, and a bridge network of the test's own.
 final class PodDaemon {
-    let daemon: RunningDaemon
+    private(set) var daemon: RunningDaemon
     let bridge: String
     let subnet: String
+    let config: String
 
-    init(plugins: String? = nil, runtime: String = Binaries.berth) throws {
+    init(plugins: String? = nil, runtime: String = Binaries.berth, extraConfig: String = "") throws {
         let tag = String(UInt32.random(in: 0...0xffffff), radix: 16)
         bridge = "bpod\(tag)"
         subnet = "10.234.\(Int.random(in: 1...250))"
-        let daemon = try RunningDaemon(config: """
+        config = """
             [runtime]
             berth = "\(runtime)"
             shim = "\(Binaries.shim)"
             pause = "\(Binaries.pause)"
-            """)
+
+            """ + extraConfig
+        let daemon = try RunningDaemon(config: config)
         self.daemon = daemon
         let list = plugins ?? """
             {"cniVersion":"1.0.0","name":"podtest","plugins":[{"type":"bridge","bridge":"\(bridge)","isGateway":true,"ipMasq":false,
@@ -26,6 +29,13 @@ final class PodDaemon {
             """
         // Sorted before the default berthd wrote: this network is the one in force.
         try writeFile("\(daemon.directory)/net.d/00-test.conflist", list)
+    }
+
+    /// A new berthd on the same directories (after the old one was killed).
+    func restart() throws {
+        daemon.keepDirectory = true
+        _ = daemon.stop()
+        daemon = try RunningDaemon(config: config, reusing: daemon.directory)
     }
 
     func run(_ name: String, uid: String = "uid-1") throws -> [String: Any] {

@@ -101,8 +101,10 @@ struct TerminalTests {
         try sandbox.writeConfig(id: id, args: ["/bin/probe", "sleep", "1000"])
         #expect(try sandbox.berth(["run", "-d", "-b", sandbox.bundle, id]).status == 0)
         let output = try execute("/usr/bin/python3", [
-            "\(Binaries.packageRoot)/Tests/tools/pty_run.py", "30", "100", "50", "132", "0.8",
-            Binaries.berth, "--root", sandbox.root, "exec", "-t", id, "/bin/sh", "-c", "stty size; sleep 2; stty size; exit 6",
+            "\(Binaries.packageRoot)/Tests/tools/pty_run.py", "30", "100", "50", "132", "0.2",
+            // The second size is printed when SIGWINCH arrives (the resize follows the
+            // first line), so no sleep has to guess how slow the machine is.
+            Binaries.berth, "--root", sandbox.root, "exec", "-t", id, "/bin/sh", "-c", "trap 'stty size; exit 6' WINCH; stty size; while true; do sleep 0.1; done",
         ])
         #expect(output.status == 6, "\(output.stderr)")
         // A terminal ends lines with "\r\n" (one Character in Swift).

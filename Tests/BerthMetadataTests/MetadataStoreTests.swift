@@ -60,4 +60,25 @@ struct MetadataStoreTests {
         let again = try MetadataStore(directory: fixture.directory)
         #expect(try again.image(named: "k:1")?.id == "sha256:kept")
     }
+
+    @Test("a container keeps the layers it stands on after its image is removed; removing the container frees them")
+    func containerHoldsLayers() throws {
+        let fixture = try DatabaseFixture()
+        try fixture.store.save(image("sha256:a", names: ["r/app:v1"], blobs: ["sha256:l"], snapshots: ["layer1", "layer2"]))
+        let container = ContainerRecord(
+            id: "c1", podSandboxID: "p1", name: "app", attempt: 0, image: "r/app:v1", imageID: "sha256:a", createdAt: 5, logPath: "", runtimeHandler: "berth",
+            config: [1, 2], snapshots: ["layer1", "layer2", "c-c1"])
+        try fixture.store.save(container)
+        #expect(try fixture.store.containers() == [container])
+        #expect(try fixture.store.referenced().snapshots == ["layer1", "layer2", "c-c1"])
+        let freed = try fixture.store.remove(imageID: "sha256:a")
+        #expect(freed.snapshots.isEmpty && freed.blobs == ["sha256:l"])
+        var started = container
+        started.startedAt = 9
+        try fixture.store.save(started)
+        #expect(try fixture.store.containers().first?.startedAt == 9)
+        #expect(Set(try fixture.store.deleteContainer("c1")) == ["layer1", "layer2", "c-c1"])
+        #expect(try fixture.store.containers().isEmpty)
+        #expect(try fixture.store.referenced().snapshots.isEmpty)
+    }
 }

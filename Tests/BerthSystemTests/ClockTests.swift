@@ -44,4 +44,17 @@ struct ClockTests {
         let first = Clock.monotonicNanoseconds()
         #expect(Clock.monotonicNanoseconds() >= first)
     }
+
+    @Test("RFC 3339 times read back to the nanosecond, with offsets; malformed ones are refused")
+    func parse() {
+        for value: Int64 in [0, 1_709_208_000 * 1_000_000_000, 1_796_000_000_123_456_789, -1_500_000_000] {
+            #expect(Clock.nanoseconds(rfc3339: Clock.rfc3339(nanoseconds: value)) == value)
+        }
+        let noon: Int64 = 1_709_208_000 * 1_000_000_000
+        #expect(Clock.nanoseconds(rfc3339: "2024-02-29T13:00:00+01:00") == noon)
+        #expect(Clock.nanoseconds(rfc3339: "2024-02-29T12:00:00.5Z") == noon + 500_000_000)
+        for bad in ["", "2024-02-29", "2024-02-29T12:00:00", "2024-13-01T00:00:00Z", "2024-02-29T12:00:00.Z", "2024-02-29T12:00:00Zjunk", "yesterday"] {
+            #expect(Clock.nanoseconds(rfc3339: bad) == nil, "\(bad)")
+        }
+    }
 }

@@ -15,7 +15,7 @@ written. --tag may be repeated (every tag points at the top-level manifest/index
 Recipes (every file is made here; /usr/bin/busybox comes from Debian's busybox-static):
   basic       one layer: /bin/busybox and symlinks to it (sh ls cat echo sleep id true
               false env pwd mkdir touch rm wc stat head tail hostname readlink printf kill
-              test ps grep uname date whoami), /etc/passwd (root, app uid 1000, nobody),
+              test ps grep uname date whoami ping nc wget ip seq dd), /etc/passwd (root, app uid 1000, nobody),
               /etc/group, /home/app (1000:1000), /root (0700), /tmp (1777), /dev /proc /sys.
               Config: Entrypoint ["/bin/sh","-c"], Cmd [a script that prints
               "berth-test: $GREETING", traps SIGINT (prints "berth-test: got SIGINT", exits
@@ -104,7 +104,8 @@ CREATED = "2024-01-01T00:00:00Z"
 
 APPLETS = ["sh", "ls", "cat", "echo", "sleep", "id", "true", "false", "env", "pwd", "mkdir",
            "touch", "rm", "wc", "stat", "head", "tail", "hostname", "readlink", "printf",
-           "kill", "test", "ps", "grep", "uname", "date", "whoami"]
+           "kill", "test", "ps", "grep", "uname", "date", "whoami", "ping", "nc", "wget", "ip",
+           "seq", "dd"]
 
 PASSWD = ("root:x:0:0:root:/root:/bin/sh\n"
           "app:x:1000:1000:app:/home/app:/bin/sh\n"

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Runs a command on a new pseudo-terminal, as an interactive shell would: the command is
 the session leader with the pty as its controlling terminal. The terminal starts at ROWS x
-COLUMNS; after DELAY seconds it is resized to NEW_ROWS x NEW_COLUMNS (the kernel sends
-SIGWINCH to the command). Everything the command writes is copied to stdout; the exit
+COLUMNS; DELAY seconds after the command's first line of output it is resized to
+NEW_ROWS x NEW_COLUMNS (the kernel sends SIGWINCH to the command): waiting for that line,
+not for a fixed time, keeps the order right on a loaded machine. Everything the command writes is copied to stdout; the exit
 status is the command's.
 
 usage: pty_run.py ROWS COLUMNS NEW_ROWS NEW_COLUMNS DELAY COMMAND [ARGS...]
@@ -25,12 +26,12 @@ if pid == 0:
     fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
     os.execv(command[0], command)
 
-resize_at = time.monotonic() + delay
+resize_at = None
 resized = False
 while True:
-    timeout = max(0.0, resize_at - time.monotonic()) if not resized else None
+    timeout = max(0.0, resize_at - time.monotonic()) if resize_at is not None and not resized else None
     readable, _, _ = select.select([master], [], [], timeout)
-    if not resized and time.monotonic() >= resize_at:
+    if not resized and resize_at is not None and time.monotonic() >= resize_at:
         fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", new_rows, new_columns, 0, 0))
         resized = True
     if readable:
@@ -42,5 +43,7 @@ while True:
             break
         sys.stdout.buffer.write(chunk)
         sys.stdout.flush()
+        if resize_at is None and b"\n" in chunk:
+            resize_at = time.monotonic() + delay
 _, status = os.waitpid(pid, 0)
 sys.exit(os.waitstatus_to_exitcode(status))

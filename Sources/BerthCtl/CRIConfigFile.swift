@@ -1,0 +1,28 @@
+import BerthSystem
+import SwiftProtobuf
+
+/// The pod and container config files of `runp`, `create` and `run`: protobuf JSON, with
+/// the proto field names crictl's files use (`log_directory`, `security_context`) or
+/// their JSON names (`logDirectory`); enums by number or name; unknown fields ignored, as
+/// crictl ignores them.
+enum CRIConfigFile {
+    static func load<Message: SwiftProtobuf.Message>(_ path: String, as type: Message.Type, what: String) throws(CommandError) -> Message {
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.read(path)
+        } catch {
+            throw CommandError("load \(what): config at \(path) not found (\(error))")
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard text.drop(while: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }).first == "{" else {
+            throw CommandError("load \(what): \(path) is not JSON (berthctl reads JSON config files; convert YAML with e.g. `yq -o json`)")
+        }
+        var options = JSONDecodingOptions()
+        options.ignoreUnknownFields = true
+        do {
+            return try Message(jsonString: text, options: options)
+        } catch {
+            throw CommandError("load \(what): \(path): \(error)")
+        }
+    }
+}

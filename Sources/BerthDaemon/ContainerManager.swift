@@ -1,0 +1,421 @@
+import BerthCRI
+import BerthImageSpec
+import BerthImages
+import BerthJSON
+import BerthMetadata
+import BerthShimProtocol
+import BerthSnapshots
+import BerthSystem
+import Glibc
+import GRPCCore
+import Logging
+import Synchronization
+
+/// berthd's containers. Each has a directory `<state>/containers/<id prefix>` with its
+/// bundle (config.json, the rootfs where its overlay snapshot is mounted) and its shim's
+/// state; a row in the metadata; and a berth-shim that is its parent and keeps its
+/// state. CreateContainer's steps each have an undo, run in reverse when a later step
+/// fails, so a failed create leaves no mount, snapshot, shim, container, directory or row.
+/// Every method blocks: the CRI service calls them through `Blocking.run`.
+public final class ContainerManager: Sendable {
+    let configuration: DaemonConfiguration
+    let images: ImageStore
+    let pods: PodSandboxManager
+    let logger: Logger
+    var metadata: MetadataStore { images.metadata }
+    var snapshots: OverlaySnapshotter { images.snapshots }
+    /// Names being created (pod, name, attempt): the name check and the row are not one
+    /// transaction, so two creates of one name must not overlap.
+    let making = Mutex<Set<String>>([])
+
+    public init(configuration: DaemonConfiguration, images: ImageStore, pods: PodSandboxManager, logger: Logger) {
+        self.configuration = configuration
+        self.images = images
+        self.pods = pods
+        self.logger = logger
+    }
+
+    func directory(_ id: String) -> String { "\(configuration.state)/containers/\(id.prefix(16))" }
+    func rootfs(_ id: String) -> String { "\(directory(id))/bundle/rootfs" }
+    static func snapshotID(_ id: String) -> String { "c-\(id)" }
+
+    func shim(_ id: String, handler: String) -> ShimHandle {
+        ShimHandle(
+            id: id, stateDirectory: "\(directory(id))/shim", runtimeBinary: configuration.runtime(forHandler: handler) ?? configuration.runtimeBinary,
+            runtimeRoot: configuration.runtimeRoot(forHandler: handler))
+    }
+
+    func shim(_ record: ContainerRecord) -> ShimHandle { shim(record.id, handler: record.runtimeHandler) }
+
+    func log(_ id: String) -> Logger {
+        var log = logger
+        log[metadataKey: "container"] = "\(id)"
+        return log
+    }
+
+    // MARK: CreateContainer
+
+    public func create(podID: String, config: Runtime_V1_ContainerConfig, sandboxConfig: Runtime_V1_PodSandboxConfig) throws -> String {
+        let metadataInfo = config.metadata
+        guard !metadataInfo.name.isEmpty else { throw RPCError(code: .invalidArgument, message: "CreateContainer: metadata.name is required") }
+        guard PodSandboxManager.isSafeName(metadataInfo.name) else {
+            throw RPCError(code: .invalidArgument, message: "CreateContainer: metadata.name \"\(metadataInfo.name)\" may hold letters, digits, '-', '_' and '.' only")
+        }
+        let what = "CreateContainer \(metadataInfo.name)"
+        guard !config.image.image.isEmpty else { throw RPCError(code: .invalidArgument, message: "\(what): image.image is required") }
+        let (pod, podConfig) = try pods.containerContext(podID, for: what)
+        let reservation = "\(pod.id)/\(metadataInfo.name)/\(metadataInfo.attempt)"
+        guard making.withLock({ $0.insert(reservation).inserted }) else {
+            throw RPCError(code: .alreadyExists, message: "\(what): attempt \(metadataInfo.attempt) is being created by another call")
+        }
+        defer { _ = making.withLock { $0.remove(reservation) } }
+        if let taken = try records().first(where: { $0.podSandboxID == pod.id && $0.name == metadataInfo.name && $0.attempt == Int(metadataInfo.attempt) }) {
+            throw RPCError(
+                code: .alreadyExists,
+                message: "\(what): pod \(pod.id.prefix(13)) already has container \(metadataInfo.name) attempt \(metadataInfo.attempt) (\(taken.id)); remove it or raise the attempt")
+        }
+        guard let image = try? images.image(config.image.image) else {
+            throw RPCError(code: .notFound, message: "\(what): image \(config.image.image) is not pulled; pull it first (berthctl pull \(config.image.image))")
+        }
+        let handler = (try? pods.find(pod.id))?.map(\.runtimeHandler) ?? "berth"
+        let id = PodSandboxManager.newID()
+        var log = self.log(id)
+        log[metadataKey: "name"] = "\(metadataInfo.name)"
+        var undo: [() -> Void] = []
+        func rollBack() { for step in undo.reversed() { step() } }
+        do {
+            let layers = try images.layers(of: image)
+            // 1. The directory and the rootfs: the image's layers under a new writable
+            // snapshot, mounted where the bundle's root is.
+            let containerDirectory = directory(id)
+            _ = try FileSystem.makeDirectories(rootfs(id), mode: 0o711)
+            undo.append { _ = try? FileSystem.removeTree(containerDirectory) }
+            try FileSystem.writeAtomically("\(containerDirectory)/handler", Array(handler.utf8))
+            let snapshot = Self.snapshotID(id)
+            let mounts = try snapshots.prepare(snapshot, parents: layers.snapshots.reversed())
+            undo.append { [snapshots] in try? snapshots.remove(snapshot) }
+            for mount in mounts {
+                try Mount.mount(
+                    source: mount.source, target: rootfs(id), type: mount.type == "bind" ? nil : mount.type,
+                    flags: mount.type == "bind" ? UInt(MS_BIND | MS_REC) : 0, data: mount.type == "bind" ? nil : mount.options.joined(separator: ","),
+                    display: rootfs(id))
+            }
+            undo.append { [self] in try? Mount.unmount(rootfs(id)) }
+
+            // 2. The OCI spec.
+            let builder = ContainerSpecBuilder(
+                id: id, config: config, sandbox: sandboxConfig.hasMetadata ? sandboxConfig : podConfig, pod: pod,
+                image: layers.configuration.config ?? ImageConfiguration.ExecutionParameters(), imageName: config.image.image, rootfs: rootfs(id),
+                minimumOOMScoreAdjustment: Self.ownOOMScoreAdjustment())
+            let spec = try builder.build()
+            try FileSystem.writeAtomically("\(containerDirectory)/bundle/config.json", Array(spec.prettySerialized().utf8), mode: 0o600)
+
+            // 3. The log file's directory, and the container under its shim (created,
+            // not started).
+            let logPath = Self.logPath(podConfig.logDirectory, config.logPath)
+            if !logPath.isEmpty {
+                let parent = String(logPath[..<(logPath.lastIndex(of: "/") ?? logPath.startIndex)])
+                if !parent.isEmpty { _ = try FileSystem.makeDirectories(parent, mode: 0o755) }
+            }
+            let containerShim = shim(id, handler: handler)
+            undo.append { containerShim.remove() }
+            do {
+                try containerShim.launch(shimBinary: configuration.shimBinary, bundle: "\(containerDirectory)/bundle", logPath: logPath.isEmpty ? "/dev/null" : logPath)
+            } catch {
+                throw RPCError(code: .internalError, message: "\(what): runtime \(handler): \(error.message)")
+            }
+
+            // 4. The row, last.
+            let record = ContainerRecord(
+                id: id, podSandboxID: pod.id, name: metadataInfo.name, attempt: Int(metadataInfo.attempt), image: config.image.image, imageID: image.id,
+                createdAt: Clock.nowNanoseconds(), logPath: logPath, runtimeHandler: handler, config: try config.serializedBytes(),
+                snapshots: layers.snapshots + [snapshot])
+            try metadata.save(record)
+            log.info("container created", metadata: ["pod": "\(pod.id)", "image": "\(config.image.image)"])
+            return id
+        } catch let error as RPCError {
+            rollBack()
+            log.warning("create failed", metadata: ["error": "\(error.message)"])
+            throw error
+        } catch {
+            rollBack()
+            log.warning("create failed", metadata: ["error": "\(error)"])
+            throw RPCError(code: .internalError, message: "\(what): \(error)")
+        }
+    }
+
+    /// The kubelet gives a directory per pod and a path per container under it.
+    static func logPath(_ directory: String, _ path: String) -> String {
+        if path.isEmpty { return "" }
+        if path.hasPrefix("/") || directory.isEmpty { return path }
+        return directory.hasSuffix("/") ? directory + path : "\(directory)/\(path)"
+    }
+
+    static func ownOOMScoreAdjustment() -> Int64 {
+        (try? FileSystem.readText("/proc/self/oom_score_adj")).flatMap { Int64($0.trimmingSpacesAndNewlines) } ?? 0
+    }
+
+    // MARK: Start, stop, remove
+
+    public func start(_ id: String) throws {
+        var record = try require(id, for: "StartContainer")
+        let handle = shim(record)
+        guard let state = handle.state() else {
+            throw RPCError(code: .failedPrecondition, message: "StartContainer \(record.id): its shim is gone; remove the container and create it again")
+        }
+        guard state.status == .created else {
+            throw RPCError(code: .failedPrecondition, message: "StartContainer \(record.id): the container is \(state.status.rawValue), not created; only a created container starts")
+        }
+        do {
+            _ = try handle.send(.start)
+        } catch {
+            throw RPCError(code: .internalError, message: "StartContainer \(record.id): \(error.message)")
+        }
+        record.startedAt = Clock.nowNanoseconds()
+        try save(record)
+        log(record.id).info("container started")
+    }
+
+    /// The stop signal (the request's, else the image's, else SIGTERM), then SIGKILL to
+    /// every process of the container after `timeout` seconds. A stopped or unknown
+    /// container is not an error.
+    public func stop(_ id: String, timeout: Int64) throws {
+        guard let record = try find(id) else { return }
+        let signal = stopSignal(record)
+        let handle = shim(record)
+        if !handle.stop(signal: signal, grace: Double(max(0, timeout))) {
+            throw RPCError(code: .internalError, message: "StopContainer \(record.id): the container did not exit after SIGKILL")
+        }
+        log(record.id).info("container stopped", metadata: ["signal": "\(signal)", "timeout": "\(timeout)"])
+    }
+
+    func stopSignal(_ record: ContainerRecord) -> Int32 {
+        let config = self.config(record)
+        if config.stopSignal != .runtimeDefault, let number = Signals.parse(String(describing: config.stopSignal).uppercased()) { return number }
+        if let image = try? images.metadata.image(named: record.imageID), let layers = try? images.layers(of: image),
+            let name = layers.configuration.config?.stopSignal, let number = Signals.parse(name)
+        {
+            return number
+        }
+        return SIGTERM
+    }
+
+    /// Kills the container if it runs, deletes it, unmounts and removes its rootfs and
+    /// its directory, then the row. An unknown container is not an error.
+    public func remove(_ id: String) throws {
+        guard let record = try find(id) else { return }
+        shim(record).remove()
+        try? Mount.unmount(rootfs(record.id))
+        _ = try? FileSystem.removeTree(directory(record.id))
+        let freed: [String]
+        do {
+            freed = try metadata.deleteContainer(record.id)
+        } catch {
+            throw RPCError(code: .internalError, message: "RemoveContainer \(record.id): \(error)")
+        }
+        // The row went first: a crash here leaves only snapshots nothing holds, which the
+        // recovery at start removes.
+        for snapshot in freed { try? snapshots.remove(snapshot) }
+        log(record.id).info("container removed")
+    }
+
+    // MARK: Status and list
+
+    /// A container with what its shim says.
+    public struct Observed: Sendable {
+        public var record: ContainerRecord
+        public var config: Runtime_V1_ContainerConfig
+        public var state: Runtime_V1_ContainerState
+        public var shim: ShimState?
+        public var unknownReason: String?
+    }
+
+    public func status(_ id: String) throws -> Observed {
+        observe(try require(id, for: "ContainerStatus"))
+    }
+
+    public func list() throws -> [Observed] {
+        try records().map(observe)
+    }
+
+    func observe(_ record: ContainerRecord) -> Observed {
+        let config = self.config(record)
+        switch shim(record).observe() {
+        case .known(let state):
+            let crState: Runtime_V1_ContainerState =
+                switch state.status {
+                case .created: .containerCreated
+                case .running: .containerRunning
+                case .exited: .containerExited
+                }
+            return Observed(record: record, config: config, state: crState, shim: state, unknownReason: nil)
+        case .unknown(let reason):
+            return Observed(record: record, config: config, state: .containerUnknown, shim: nil, unknownReason: reason)
+        case .gone:
+            return Observed(record: record, config: config, state: .containerUnknown, shim: nil, unknownReason: "its state is gone (the node restarted?)")
+        }
+    }
+
+    /// The CRI ContainerStatus of an observed container.
+    static func status(_ observed: Observed) -> Runtime_V1_ContainerStatus {
+        let record = observed.record
+        var status = Runtime_V1_ContainerStatus()
+        status.id = record.id
+        status.metadata = observed.config.metadata
+        status.state = observed.state
+        status.createdAt = record.createdAt
+        if let shim = observed.shim {
+            status.startedAt = shim.startedAt.flatMap { Clock.nanoseconds(rfc3339: $0) } ?? record.startedAt
+            if shim.status == .exited {
+                status.finishedAt = shim.exitedAt.flatMap { Clock.nanoseconds(rfc3339: $0) } ?? 0
+                status.exitCode = shim.exitCode ?? 255
+                status.reason = shim.oomKilled ? "OOMKilled" : (status.exitCode == 0 ? "Completed" : "Error")
+                status.message = shim.message ?? ""
+            }
+        } else {
+            status.startedAt = record.startedAt
+            status.reason = "Unknown"
+            status.message = observed.unknownReason ?? ""
+        }
+        status.image = observed.config.image
+        status.image.image = record.image
+        status.imageRef = record.imageID
+        status.imageID = record.imageID
+        status.labels = observed.config.labels
+        status.annotations = observed.config.annotations
+        status.mounts = observed.config.mounts
+        status.logPath = record.logPath
+        if observed.config.linux.hasResources { status.resources.linux = observed.config.linux.resources }
+        return status
+    }
+
+    // MARK: Exec, update, logs
+
+    /// Runs `command` in the container (its namespaces, cgroup, user and capabilities,
+    /// through the runtime's `exec`), capturing stdout and stderr; killed after `timeout`
+    /// seconds (0: no limit).
+    public func execSync(_ id: String, command: [String], timeout: Int64) throws -> (stdout: [UInt8], stderr: [UInt8], exitCode: Int32) {
+        let record = try require(id, for: "ExecSync")
+        guard !command.isEmpty else { throw RPCError(code: .invalidArgument, message: "ExecSync \(record.id): cmd is empty") }
+        guard let state = shim(record).state(), state.status == .running else {
+            throw RPCError(code: .failedPrecondition, message: "ExecSync \(record.id): the container is not running")
+        }
+        return try ContainerExec.run(
+            id: record.id, command: command, bundle: "\(directory(record.id))/bundle", runtime: configuration.runtime(forHandler: record.runtimeHandler) ?? configuration.runtimeBinary,
+            runtimeRoot: configuration.runtimeRoot(forHandler: record.runtimeHandler), timeout: timeout)
+    }
+
+    /// New cgroup limits through the runtime's `update`; recorded for ContainerStatus.
+    public func update(_ id: String, resources: Runtime_V1_LinuxContainerResources) throws {
+        var record = try require(id, for: "UpdateContainerResources")
+        guard let state = shim(record).state(), state.status != .exited else {
+            throw RPCError(code: .failedPrecondition, message: "UpdateContainerResources \(record.id): the container has exited")
+        }
+        let file = "\(directory(record.id))/resources.json"
+        do {
+            try FileSystem.writeAtomically(file, Array(JSONValue.object(ContainerSpecBuilder.resources(resources, devices: [])).serialized().utf8))
+        } catch {
+            throw RPCError(code: .internalError, message: "UpdateContainerResources \(record.id): \(error)")
+        }
+        let runtime = configuration.runtime(forHandler: record.runtimeHandler) ?? configuration.runtimeBinary
+        let outcome = try HelperProcess.run([runtime, "--root", configuration.runtimeRoot(forHandler: record.runtimeHandler), "update", "--resources", file, record.id])
+        unlink(file)
+        guard outcome.status == 0 else {
+            throw RPCError(code: .internalError, message: "UpdateContainerResources \(record.id): \(runtime) update: \(outcome.output.trimmingSpacesAndNewlines)")
+        }
+        var config = self.config(record)
+        config.linux.resources = resources
+        record.config = try config.serializedBytes()
+        try save(record)
+    }
+
+    public func reopenLog(_ id: String) throws {
+        let record = try require(id, for: "ReopenContainerLog")
+        guard let state = shim(record).state(), state.status == .running else {
+            throw RPCError(code: .failedPrecondition, message: "ReopenContainerLog \(record.id): the container is not running")
+        }
+        do {
+            _ = try shim(record).send(.reopenLog)
+        } catch {
+            throw RPCError(code: .internalError, message: "ReopenContainerLog \(record.id): \(error.message)")
+        }
+    }
+
+    // MARK: Pods
+
+    /// Stops every container of a pod (StopPodSandbox), each with its stop signal and a
+    /// short grace period.
+    public func stopAll(inPod podID: String, grace: Int64) throws {
+        for record in try records() where record.podSandboxID == podID {
+            shim(record).stop(signal: stopSignal(record), grace: Double(grace))
+        }
+    }
+
+    public func removeAll(inPod podID: String) throws {
+        for record in try records() where record.podSandboxID == podID { try remove(record.id) }
+    }
+
+    // MARK: Recovery
+
+    /// At start: every container with a row keeps its shim (they ran on while berthd was
+    /// down; their state is read from them). What a crash in the middle of a create or
+    /// remove left without a row goes: its rootfs mount, directory, shim and snapshot.
+    public func recover() {
+        guard let records = try? records() else { return }
+        let known = Set(records.map { String($0.id.prefix(16)) })
+        for name in (try? FileSystem.listDirectory("\(configuration.state)/containers")) ?? [] where !known.contains(name) {
+            let path = "\(configuration.state)/containers/\(name)"
+            // The shim's state names the container; the handler file its runtime.
+            let handler = (try? FileSystem.readText("\(path)/handler"))?.trimmingSpacesAndNewlines ?? "berth"
+            let probe = ShimHandle(id: "", stateDirectory: "\(path)/shim", runtimeBinary: configuration.runtimeBinary, runtimeRoot: "")
+            if let state = probe.exitRecord() ?? (try? probe.send(.state)) {
+                ShimHandle(
+                    id: state.id, stateDirectory: "\(path)/shim", runtimeBinary: configuration.runtime(forHandler: handler) ?? configuration.runtimeBinary,
+                    runtimeRoot: configuration.runtimeRoot(forHandler: handler)
+                ).remove()
+            }
+            try? Mount.unmount("\(path)/bundle/rootfs")
+            _ = try? FileSystem.removeTree(path)
+            logger.info("removed what an interrupted create left", metadata: ["directory": "\(path)"])
+        }
+        let fullIDs = Set(records.map { Self.snapshotID($0.id) })
+        for snapshot in snapshots.list() where snapshot.hasPrefix("c-") && !fullIDs.contains(snapshot) {
+            try? snapshots.remove(snapshot)
+        }
+    }
+
+    // MARK: Rows
+
+    func records() throws -> [ContainerRecord] {
+        do {
+            return try metadata.containers()
+        } catch {
+            throw RPCError(code: .internalError, message: "\(error)")
+        }
+    }
+
+    func save(_ record: ContainerRecord) throws {
+        do {
+            try metadata.save(record)
+        } catch {
+            throw RPCError(code: .internalError, message: "\(error)")
+        }
+    }
+
+    func config(_ record: ContainerRecord) -> Runtime_V1_ContainerConfig {
+        (try? Runtime_V1_ContainerConfig(serializedBytes: record.config)) ?? Runtime_V1_ContainerConfig()
+    }
+
+    /// By full id or a unique prefix.
+    func find(_ id: String) throws -> ContainerRecord? {
+        guard !id.isEmpty else { throw RPCError(code: .invalidArgument, message: "a container id is required") }
+        let matches = try records().filter { $0.id.hasPrefix(id) }
+        if matches.count > 1 { throw RPCError(code: .invalidArgument, message: "container id prefix \(id) is ambiguous") }
+        return matches.first
+    }
+
+    func require(_ id: String, for call: String) throws -> ContainerRecord {
+        guard let record = try find(id) else { throw RPCError(code: .notFound, message: "\(call): container \(id) not found") }
+        return record
+    }
+}

@@ -1,0 +1,244 @@
+import BerthTestSupport
+import Foundation
+import Testing
+
+/// A pod daemon with the basic test image (busybox, user app, StopSignal SIGINT) pulled
+/// from a registry of the test's own.
+final class ContainerFixture {
+    let registryDirectory: String
+    let registry: BackgroundTool
+    let image: PushedImage
+    let pods: PodDaemon
+    var daemon: RunningDaemon { pods.daemon }
+
+    init(handlers: String = "") throws {
+        registryDirectory = try makeTemporaryDirectory(prefix: "berth-registry")
+        registry = try BackgroundTool("registry.py", ["--dir", registryDirectory])
+        image = try PushedImage(registry: registry.port, name: "test/busybox", recipe: "basic")
+        pods = try PodDaemon(extraConfig: handlers)
+        let pulled = try pods.daemon.call("ImageService.PullImage", #"{"image": {"image": "\#(image.reference)"}}"#)
+        guard pulled["imageRef"] != nil else { throw FixtureError.pull("\(pulled)") }
+    }
+
+    enum FixtureError: Error { case pull(String) }
+
+    var logDirectory: String { "\(daemon.directory)/logs" }
+
+    /// A pod; its id.
+    func pod(_ name: String, handler: String = "", extra: String = "") throws -> String {
+        let response = try daemon.call(
+            "RuntimeService.RunPodSandbox",
+            #"{"runtimeHandler": "\#(handler)", "config": {"metadata": {"name": "\#(name)", "namespace": "default", "uid": "uid-\#(name)"}, "hostname": "\#(name)", "logDirectory": "\#(logDirectory)/\#(name)"\#(extra)}}"#)
+        return try #require(response["podSandboxId"] as? String, "\(response)")
+    }
+
+    /// Creates (and starts) a container; the response of CreateContainer.
+    func create(pod: String, name: String, config: String = "", start: Bool = true) throws -> [String: Any] {
+        let request = #"{"podSandboxId": "\#(pod)", "config": {"metadata": {"name": "\#(name)"}, "image": {"image": "\#(image.reference)"}, "logPath": "\#(name)/0.log"\#(config)}, "sandboxConfig": {"metadata": {"name": "p", "namespace": "default", "uid": "u"}}}"#
+        let response = try daemon.call("RuntimeService.CreateContainer", request)
+        if start, let id = response["containerId"] as? String {
+            let started = try daemon.call("RuntimeService.StartContainer", #"{"containerId": "\#(id)"}"#)
+            if started["error"] != nil { return started }
+        }
+        return response
+    }
+
+    func status(_ id: String) throws -> [String: Any] {
+        try daemon.call("RuntimeService.ContainerStatus", #"{"containerId": "\#(id)"}"#)["status"] as? [String: Any] ?? [:]
+    }
+
+    /// ExecSync: stdout, stderr and exit code (or the error).
+    func exec(_ id: String, _ command: [String], timeout: Int = 10) throws -> [String: Any] {
+        let list = command.map { "\"\($0.replacingOccurrences(of: "\"", with: "\\\""))\"" }.joined(separator: ",")
+        return try daemon.call("RuntimeService.ExecSync", #"{"containerId": "\#(id)", "cmd": [\#(list)], "timeout": "\#(timeout)"}"#)
+    }
+
+    static func text(_ base64: Any?) -> String {
+        String(decoding: Data(base64Encoded: base64 as? String ?? "") ?? Data(), as: UTF8.self)
+    }
+
+    /// Waits until the container's state is `state` (up to 20 s).
+    func wait(_ id: String, for state: String) throws -> [String: Any] {
+        var last: [String: Any] = [:]
+        try waitFor(seconds: 20) {
+            last = (try? self.status(id)) ?? [:]
+            return (last["state"] as? String ?? "CONTAINER_CREATED") == state
+        }
+        return last
+    }
+
+    /// Mounts under the daemon's directory (the rootfs overlays, pod /dev/shm).
+    var mounts: [String] {
+        ((try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init).filter { $0.contains(daemon.directory) }
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: registryDirectory) }
+}
+
+@Suite("containers through the CRI: images, shims, logs, exec, stop, OOM, restart recovery", .serialized, .enabled(if: Binaries.daemonAvailable && Binaries.available))
+struct ContainerTests {
+    @Test("create, start, logs, ExecSync (user, exit code, timeout), list filters, stop with the image's StopSignal, remove; nothing left behind")
+    func lifecycle() throws {
+        let fixture = try ContainerFixture()
+        let pod = try fixture.pod("web")
+        let created = try fixture.create(pod: pod, name: "app")
+        let id = try #require(created["containerId"] as? String, "\(created)")
+        let running = try fixture.wait(id, for: "CONTAINER_RUNNING")
+        #expect((running["image"] as? [String: Any])?["image"] as? String == fixture.image.reference)
+        #expect(running["imageRef"] as? String == fixture.image.configDigest)
+        let logPath = try #require(running["logPath"] as? String)
+        #expect(logPath == "\(fixture.logDirectory)/web/app/0.log")
+        try waitFor { ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "").contains("berth-test: hello from berth") }
+        let firstLine = try #require((try String(contentsOfFile: logPath, encoding: .utf8)).split(separator: "\n").first)
+        #expect(firstLine.split(separator: " ")[1...2] == ["stdout", "F"], "CRI log format: \(firstLine)")
+
+        // The image's user, working directory and environment; the pod's hostname.
+        let identity = try fixture.exec(id, ["sh", "-c", "id -u; pwd; echo $GREETING; hostname; cat /etc/hostname"])
+        #expect(ContainerFixture.text(identity["stdout"]) == "1000\n/home/app\nhello from berth\nweb\nweb\n", "\(identity)")
+        let failing = try fixture.exec(id, ["sh", "-c", "echo out; echo err >&2; exit 3"])
+        #expect(failing["exitCode"] as? Int == 3 && ContainerFixture.text(failing["stdout"]) == "out\n" && ContainerFixture.text(failing["stderr"]) == "err\n", "\(failing)")
+        let slow = try fixture.exec(id, ["sleep", "30"], timeout: 1)
+        #expect((slow["error"] as? [String: String])?["code"] == "DEADLINE_EXCEEDED", "\(slow)")
+
+        let listed = try fixture.daemon.call("RuntimeService.ListContainers", #"{"filter": {"podSandboxId": "\#(pod)", "state": {"state": "CONTAINER_RUNNING"}}}"#)
+        #expect((listed["containers"] as? [[String: Any]])?.map { $0["id"] as? String } == [id], "\(listed)")
+        let none = try fixture.daemon.call("RuntimeService.ListContainers", #"{"filter": {"state": {"state": "CONTAINER_EXITED"}}}"#)
+        #expect((none["containers"] as? [Any] ?? []).isEmpty)
+
+        let again = try fixture.create(pod: pod, name: "app", start: false)
+        #expect((again["error"] as? [String: String])?["code"] == "ALREADY_EXISTS", "\(again)")
+
+        // StopSignal SIGINT: the script traps it and exits 0.
+        #expect(try fixture.daemon.call("RuntimeService.StopContainer", #"{"containerId": "\#(id)", "timeout": "10"}"#)["error"] == nil)
+        let stopped = try fixture.status(id)
+        #expect(stopped["state"] as? String == "CONTAINER_EXITED")
+        #expect(stopped["exitCode"] == nil && stopped["reason"] as? String == "Completed", "exit 0 by SIGINT: \(stopped)")
+        #expect(try String(contentsOfFile: logPath, encoding: .utf8).contains("berth-test: got SIGINT"))
+        #expect(try fixture.daemon.call("RuntimeService.StopContainer", #"{"containerId": "\#(id)"}"#)["error"] == nil, "stop again")
+
+        #expect(try fixture.daemon.call("RuntimeService.RemoveContainer", #"{"containerId": "\#(id)"}"#)["error"] == nil)
+        #expect(try fixture.daemon.call("RuntimeService.RemoveContainer", #"{"containerId": "\#(id)"}"#)["error"] == nil, "remove again")
+        let gone = try fixture.daemon.call("RuntimeService.ContainerStatus", #"{"containerId": "\#(id)"}"#)
+        #expect((gone["error"] as? [String: String])?["code"] == "NOT_FOUND")
+        #expect(try fixture.daemon.call("RuntimeService.RemovePodSandbox", #"{"podSandboxId": "\#(pod)"}"#)["error"] == nil)
+        #expect(fixture.mounts.isEmpty, "no rootfs or shm mount left: \(fixture.mounts)")
+        let snapshots = try FileManager.default.contentsOfDirectory(atPath: "\(fixture.daemon.directory)/root/snapshots").filter { $0.hasPrefix("c-") }
+        #expect(snapshots.isEmpty, "\(snapshots)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(fixture.daemon.directory)/state/containers").isEmpty)
+    }
+
+    @Test("a create that cannot succeed (image not pulled, unknown user, unknown pod, bad mount) fails with the right code and leaves nothing")
+    func failedCreate() throws {
+        let fixture = try ContainerFixture()
+        let pod = try fixture.pod("web")
+        let notPulled = try fixture.daemon.call(
+            "RuntimeService.CreateContainer", #"{"podSandboxId": "\#(pod)", "config": {"metadata": {"name": "bad"}, "image": {"image": "127.0.0.1:1/not/pulled:v1"}}}"#)
+        let notPulledError = try #require(notPulled["error"] as? [String: String], "\(notPulled)")
+        #expect(notPulledError["code"] == "NOT_FOUND" && notPulledError["details"]?.contains("not pulled") == true, "\(notPulledError)")
+        let cases: [(String, String)] = [
+            (#", "linux": {"securityContext": {"runAsUsername": "nobody-here"}}"#, "nobody-here"),
+            (#", "mounts": [{"containerPath": "/data", "hostPath": "/no/such/dir"}]"#, "/no/such/dir"),
+            (#", "linux": {"securityContext": {"capabilities": {"addCapabilities": ["CAP_NO_SUCH"]}}}"#, "CAP_NO_SUCH"),
+        ]
+        for (extra, mention) in cases {
+            let response = try fixture.create(pod: pod, name: "bad", config: extra, start: false)
+            let error = try #require(response["error"] as? [String: String], "\(extra): \(response)")
+            #expect(error["code"] == "INVALID_ARGUMENT" && error["details"]?.contains(mention) == true, "\(extra): \(error)")
+        }
+        let unknownPod = try fixture.create(pod: "0123456789abcdef", name: "bad", start: false)
+        #expect((unknownPod["error"] as? [String: String])?["code"] == "NOT_FOUND", "\(unknownPod)")
+        #expect(((try fixture.daemon.call("RuntimeService.ListContainers"))["containers"] as? [Any] ?? []).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(fixture.daemon.directory)/state/containers").isEmpty)
+        let snapshots = try FileManager.default.contentsOfDirectory(atPath: "\(fixture.daemon.directory)/root/snapshots").filter { $0.hasPrefix("c-") }
+        #expect(snapshots.isEmpty, "\(snapshots)")
+        #expect(fixture.mounts.filter { $0.contains("/containers/") }.isEmpty, "\(fixture.mounts)")
+    }
+
+    @Test("containers of two pods reach each other and the host over the CNI bridge")
+    func network() throws {
+        let fixture = try ContainerFixture()
+        let first = try fixture.pod("one")
+        let second = try fixture.pod("two")
+        let root = #", "command": ["sleep", "600"], "linux": {"securityContext": {"runAsUser": {"value": "0"}}}"#
+        let a = try #require(try fixture.create(pod: first, name: "a", config: root)["containerId"] as? String)
+        let b = try #require(try fixture.create(pod: second, name: "b", config: root)["containerId"] as? String)
+        _ = try fixture.wait(a, for: "CONTAINER_RUNNING")
+        _ = try fixture.wait(b, for: "CONTAINER_RUNNING")
+        let secondIP = try #require(((try fixture.daemon.call("RuntimeService.PodSandboxStatus", #"{"podSandboxId": "\#(second)"}"#)["status"] as? [String: Any])?["network"] as? [String: Any])?["ip"] as? String)
+        let ping = try fixture.exec(a, ["ping", "-c", "1", "-W", "3", secondIP])
+        #expect(ping["exitCode"] == nil, "container to container: \(ping) \(ContainerFixture.text(ping["stdout"]))")
+        let gateway = try fixture.exec(b, ["ping", "-c", "1", "-W", "3", "\(fixture.pods.subnet).1"])
+        #expect(gateway["exitCode"] == nil, "container to host: \(gateway)")
+        let fromHost = try execute("/usr/bin/busybox", ["ping", "-c", "1", "-W", "3", secondIP])
+        #expect(fromHost.status == 0, "host to container: \(fromHost.stdout)")
+    }
+
+    @Test("a container that ignores its stop signal is killed after the grace period (137); a memory hog over its limit is OOMKilled (137)")
+    func graceAndOOM() throws {
+        let fixture = try ContainerFixture()
+        let pod = try fixture.pod("web")
+        let stubborn = try #require(
+            try fixture.create(pod: pod, name: "stubborn", config: #", "command": ["sh", "-c", "trap '' INT TERM; echo ready; while true; do sleep 1; done"]"#)["containerId"] as? String)
+        _ = try fixture.wait(stubborn, for: "CONTAINER_RUNNING")
+        try waitFor { ((try? String(contentsOfFile: "\(fixture.logDirectory)/web/stubborn/0.log", encoding: .utf8)) ?? "").contains("ready") }
+        let started = Date()
+        #expect(try fixture.daemon.call("RuntimeService.StopContainer", #"{"containerId": "\#(stubborn)", "timeout": "2"}"#)["error"] == nil)
+        #expect(Date().timeIntervalSince(started) >= 1.5, "the grace period was given")
+        let killed = try fixture.status(stubborn)
+        #expect(killed["exitCode"] as? Int == 137 && killed["reason"] as? String == "Error", "\(killed)")
+
+        let hog = try #require(
+            try fixture.create(pod: pod, name: "hog", config: #", "command": ["tail", "/dev/zero"], "linux": {"resources": {"memoryLimitInBytes": "33554432"}}"#)["containerId"] as? String)
+        let exited = try fixture.wait(hog, for: "CONTAINER_EXITED")
+        #expect(exited["exitCode"] as? Int == 137 && exited["reason"] as? String == "OOMKilled", "\(exited)")
+        #expect(((exited["resources"] as? [String: Any])?["linux"] as? [String: Any])?["memoryLimitInBytes"] as? String == "33554432")
+    }
+
+    @Test("berthd killed with SIGKILL: the container keeps running and logging, no line is lost, and the restarted berthd lists and stops it; a killed shim makes its container exited with a reason")
+    func restartRecovery() throws {
+        let fixture = try ContainerFixture()
+        let pod = try fixture.pod("web")
+        let counter = #", "command": ["sh", "-c", "i=0; while true; do echo line $i; i=$((i+1)); sleep 0.05; done"]"#
+        let id = try #require(try fixture.create(pod: pod, name: "counter", config: counter)["containerId"] as? String)
+        let victim = try #require(try fixture.create(pod: pod, name: "victim", config: #", "command": ["sleep", "600"]"#)["containerId"] as? String)
+        _ = try fixture.wait(id, for: "CONTAINER_RUNNING")
+        _ = try fixture.wait(victim, for: "CONTAINER_RUNNING")
+
+        fixture.pods.daemon.process.killNow()
+        Thread.sleep(forTimeInterval: 1.5)
+        try fixture.pods.restart()
+        let status = try fixture.status(id)
+        #expect(status["state"] as? String == "CONTAINER_RUNNING", "\(status)")
+        let listed = try fixture.daemon.call("RuntimeService.ListContainers")
+        #expect(Set((listed["containers"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []) == [id, victim])
+        #expect(try fixture.daemon.call("RuntimeService.StopContainer", #"{"containerId": "\#(id)", "timeout": "5"}"#)["error"] == nil)
+        #expect(try fixture.status(id)["state"] as? String == "CONTAINER_EXITED")
+        let numbers = try String(contentsOfFile: "\(fixture.logDirectory)/web/counter/0.log", encoding: .utf8).split(separator: "\n").compactMap { line -> Int? in
+            guard let range = line.range(of: " F line ") else { return nil }
+            return Int(line[range.upperBound...])
+        }
+        #expect(numbers.count > 30 && numbers == Array(0..<numbers.count), "every line logged once, in order, across the restart (\(numbers.count) lines)")
+
+        // The victim's shim dies: its container is killed and reported exited (255).
+        let shimPid = try #require(Int32(try String(contentsOfFile: "\(fixture.daemon.directory)/state/containers/\(victim.prefix(16))/shim/shim.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        kill(shimPid, SIGKILL)
+        let dead = try fixture.wait(victim, for: "CONTAINER_EXITED")
+        #expect(dead["exitCode"] as? Int == 255 && (dead["message"] as? String)?.contains("berth-shim") == true, "\(dead)")
+    }
+
+    @Test("runc as a RuntimeClass handler runs the pause container and the pod's containers")
+    func runcHandler() throws {
+        let fixture = try ContainerFixture(handlers: "[runtime.handlers]\nrunc = \"/usr/sbin/runc\"\n")
+        let pod = try fixture.pod("web", handler: "runc")
+        let id = try #require(try fixture.create(pod: pod, name: "app")["containerId"] as? String)
+        _ = try fixture.wait(id, for: "CONTAINER_RUNNING")
+        let identity = try fixture.exec(id, ["id", "-u"])
+        #expect(ContainerFixture.text(identity["stdout"]) == "1000\n", "\(identity)")
+        let pods = try fixture.daemon.call("RuntimeService.ListPodSandbox")["items"] as? [[String: Any]]
+        #expect(pods?.first?["runtimeHandler"] as? String == "runc")
+        let unknown = try fixture.daemon.call("RuntimeService.RunPodSandbox", #"{"runtimeHandler": "kata", "config": {"metadata": {"name": "x", "namespace": "default", "uid": "u"}}}"#)
+        #expect((unknown["error"] as? [String: String])?["details"]?.contains("kata") == true, "\(unknown)")
+        #expect(try fixture.daemon.call("RuntimeService.StopContainer", #"{"containerId": "\#(id)", "timeout": "5"}"#)["error"] == nil)
+        #expect(try fixture.status(id)["reason"] as? String == "Completed")
+    }
+}
