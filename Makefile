@@ -38,8 +38,14 @@ build: deps
 	gcc -static -Os -s -o $(PAUSE) tools/pause/pause.c
 	@./scripts/tidy-swiftpm-tmp.sh
 
+# The whole stack: berth, berth-shim and berth-pause in release; berthd and berthctl in
+# the debug build `swift test` shares (a release build of gRPC and NIO takes a quarter
+# of an hour on two cores).
 demo: build
-	./scripts/demo.sh $(BERTH)
+	swift build $(RELEASE_FLAGS) --product berth-shim
+	swift build --product berthd
+	swift build --product berthctl
+	./scripts/demo.sh .build/debug .build/release
 
 # Integration tests find the release binaries and the CRI client through these variables
 # (berthd is the debug build swift test makes).

@@ -47,7 +47,7 @@ public enum BerthCtl {
                 console.error("berthctl: no command \"\(name)\" (see berthctl --help)\n")
                 return 3
             }
-            let flags = try ParsedFlags.parse(Array(rest.dropFirst()), flags: command.flags + [Flag("--help", "-h", help: "show help")], command: name)
+            let flags = try ParsedFlags.parse(Array(rest.dropFirst()), flags: command.flags + [Flag("--help", "-h", help: "show help")], command: name, flagsEndAtFirstArgument: command.flagsEndAtFirstArgument)
             if flags.bool("--help") {
                 console.out(command.help)
                 return 0
@@ -107,9 +107,13 @@ protocol CommandDefinition: Sendable {
     static var usageLine: String { get }
     static var flags: [Flag] { get }
     static func run(_ context: CommandContext) async throws -> Int32
+    /// The first positional word ends the flags (a command that runs another command).
+    static var flagsEndAtFirstArgument: Bool { get }
 }
 
 extension CommandDefinition {
+    static var flagsEndAtFirstArgument: Bool { false }
+
     static var help: String {
         var text = "berthctl \(names[0]): \(summary)\n\nusage: berthctl \(usageLine)\n"
         if names.count > 1 { text += "aliases: \(names.dropFirst().joined(separator: ", "))\n" }

@@ -13,6 +13,7 @@ enum ExecCommand: CommandDefinition {
     static let names = ["exec"]
     static let summary = "Run a command in a running container"
     static let usageLine = "exec [flags] CONTAINER-ID COMMAND [ARG...]"
+    static let flagsEndAtFirstArgument = true
     static let flags = [
         Flag("--sync", "-s", help: "run the command synchronously (ExecSync)"),
         Flag("--timeout", value: true, help: "timeout in seconds (0: none)"),

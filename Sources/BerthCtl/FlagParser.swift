@@ -15,12 +15,14 @@ public struct Flag: Sendable {
 
 /// Flags and positional words parsed as crictl (urfave/cli) does: `--flag value`,
 /// `--flag=value`, `-f value`, combined short booleans (`-aq`), `--` ending the flags;
-/// flags may come before or after the positional words.
+/// flags may come before or after the positional words, except for a command that runs
+/// another command (`exec`): there the first positional word ends the flags, so the
+/// command's own flags (`sh -c`) pass through.
 public struct ParsedFlags: Sendable {
     public private(set) var values: [String: [String]] = [:]
     public private(set) var positional: [String] = []
 
-    public static func parse(_ words: [String], flags: [Flag], command: String) throws(CommandError) -> ParsedFlags {
+    public static func parse(_ words: [String], flags: [Flag], command: String, flagsEndAtFirstArgument: Bool = false) throws(CommandError) -> ParsedFlags {
         var result = ParsedFlags()
         var byName: [String: Flag] = [:]
         for flag in flags { for name in flag.names { byName[name] = flag } }
@@ -31,6 +33,7 @@ public struct ParsedFlags: Sendable {
             index += 1
             if flagsEnded || word == "-" || !word.hasPrefix("-") {
                 result.positional.append(word)
+                if flagsEndAtFirstArgument { flagsEnded = true }
                 continue
             }
             if word == "--" {

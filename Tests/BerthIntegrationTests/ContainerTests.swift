@@ -241,4 +241,78 @@ struct ContainerTests {
         #expect(try fixture.daemon.call("RuntimeService.StopContainer", #"{"containerId": "\#(id)", "timeout": "5"}"#)["error"] == nil)
         #expect(try fixture.status(id)["reason"] as? String == "Completed")
     }
+
+    @Test("berthctl's pod and container commands: runp, create, start, pods, ps, inspectp, inspect, exec, logs, update, stop, rm, rmp, run")
+    func berthctlCommands() throws {
+        let fixture = try ContainerFixture()
+        let directory = fixture.daemon.directory
+        try writeFile("\(directory)/crictl.yaml", "")
+        try writeFile("\(directory)/pod.json", #"{"metadata": {"name": "ctl", "namespace": "tools", "uid": "u-ctl"}, "hostname": "ctl", "log_directory": "\#(fixture.logDirectory)/ctl", "labels": {"tier": "demo"}}"#)
+        try writeFile(
+            "\(directory)/container.json",
+            #"{"metadata": {"name": "talker"}, "image": {"image": "\#(fixture.image.reference)"}, "log_path": "talker/0.log", "command": ["sh", "-c", "echo first; echo oops >&2; echo second; sleep 600"], "labels": {"role": "talker"}}"#)
+        let daemon = fixture.daemon
+        let runp = try daemon.berthctl(["runp", "\(directory)/pod.json"])
+        let pod = runp.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(runp.status == 0 && pod.count == 64, "\(runp.stderr)")
+        let create = try daemon.berthctl(["create", pod, "\(directory)/container.json", "\(directory)/pod.json"])
+        let container = create.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(create.status == 0 && container.count == 64, "\(create.stderr)")
+        #expect(try daemon.berthctl(["start", container]).stdout == container + "\n")
+
+        let pods = try daemon.berthctl(["pods"])
+        let podLines = pods.stdout.split(separator: "\n")
+        #expect(podLines.first?.hasPrefix("POD ID") == true && podLines.count == 2, "\(pods.stdout)")
+        #expect(podLines.last?.contains("Ready") == true && podLines.last?.contains(String(pod.prefix(13))) == true && podLines.last?.contains("tools") == true)
+        #expect(try daemon.berthctl(["pods", "-q", "--label", "tier=demo"]).stdout == pod + "\n")
+        #expect(try daemon.berthctl(["pods", "-q", "--name", "^nothing$"]).stdout.isEmpty)
+        let ps = try daemon.berthctl(["ps"])
+        #expect(ps.stdout.split(separator: "\n").first?.hasPrefix("CONTAINER           IMAGE") == true, "\(ps.stdout)")
+        #expect(ps.stdout.contains("talker") && ps.stdout.contains("Running"), "\(ps.stdout)")
+        #expect(try daemon.berthctl(["ps", "-q", "--pod", pod, "--label", "role=talker"]).stdout == container + "\n")
+        let json = try daemon.berthctl(["ps", "-o", "json"])
+        #expect(json.stdout.contains("\"containers\"") && json.stdout.contains(container), "\(json.stdout)")
+
+        let inspectPod = try daemon.berthctl(["inspectp", pod])
+        #expect(inspectPod.stdout.contains("\"SANDBOX_READY\"") && inspectPod.stdout.contains("\"info\""), "\(inspectPod.stdout)")
+        let inspect = try daemon.berthctl(["inspect", container])
+        #expect(inspect.stdout.contains("\"CONTAINER_RUNNING\"") && inspect.stdout.contains("talker/0.log"), "\(inspect.stdout)")
+
+        let sync = try daemon.berthctl(["exec", "--sync", container, "sh", "-c", "echo out; echo err >&2"])
+        #expect(sync.status == 0 && sync.stdout == "out\n\nerr\n\n", "crictl prints stdout then stderr on stdout: \(sync.stdout)")
+        let failing = try daemon.berthctl(["exec", "-s", container, "sh", "-c", "exit 3"])
+        #expect(failing.status == 1 && failing.stderr.contains("exited with 3"), "\(failing.stderr)")
+        let plain = try daemon.berthctl(["exec", container, "sh", "-c", "echo to-out; echo to-err >&2; exit 5"])
+        #expect(plain.status == 5 && plain.stdout == "to-out\n" && plain.stderr == "to-err\n", "\(plain)")
+
+        try waitFor { (try? daemon.berthctl(["logs", container]))?.stdout == "first\nsecond\n" }
+        let logs = try daemon.berthctl(["logs", container])
+        #expect(logs.stdout == "first\nsecond\n" && logs.stderr == "oops\n", "stdout and stderr apart: \(logs)")
+        #expect(try daemon.berthctl(["logs", "--tail", "1", container]).stdout == "second\n")
+        let stamped = try daemon.berthctl(["logs", "-t", container]).stdout
+        #expect(stamped.split(separator: "\n").first.map { $0.hasSuffix("Z first") && $0.split(separator: ".")[1].prefix(10).count == 10 } == true, "\(stamped)")
+        #expect(try daemon.berthctl(["logs", "--since", "2000-01-01T00:00:00Z", container]).stdout == "first\nsecond\n")
+        #expect(try daemon.berthctl(["logs", "--since", "1h", container]).stdout == "first\nsecond\n")
+
+        let update = try daemon.berthctl(["update", "--memory", "67108864", container])
+        #expect(update.status == 0 && update.stdout == container + "\n", "\(update.stderr)")
+        let limit = try fixture.exec(container, ["cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes"])
+        #expect(ContainerFixture.text(limit["stdout"]) == "67108864\n", "\(limit)")
+
+        let refused = try daemon.berthctl(["rm", container])
+        #expect(refused.status == 1 && refused.stderr.contains("is running, please stop it first"), "\(refused.stderr)")
+        #expect(try daemon.berthctl(["stop", "-t", "1", container]).stdout == container + "\n")
+        #expect(try daemon.berthctl(["ps", "-a", "--state", "exited", "-q"]).stdout == container + "\n")
+        #expect(try daemon.berthctl(["rm", container]).stdout == container + "\n")
+        #expect(!FileManager.default.fileExists(atPath: "\(fixture.logDirectory)/ctl/talker/0.log"), "rm removes the log file")
+        let rmp = try daemon.berthctl(["rmp", "-f", pod])
+        #expect(rmp.stdout == "Stopped sandbox \(pod)\nRemoved sandbox \(pod)\n", "\(rmp)")
+
+        let run = try daemon.berthctl(["run", "--no-pull", "\(directory)/container.json", "\(directory)/pod.json"])
+        #expect(run.status == 0 && run.stdout.trimmingCharacters(in: .whitespacesAndNewlines).count == 64, "\(run.stderr)")
+        #expect(try daemon.berthctl(["rmp", "-f", "-a"]).status == 0)
+        #expect(try daemon.berthctl(["pods", "-q"]).stdout.isEmpty)
+        let missing = try daemon.berthctl(["create", pod, "\(directory)/nothing.json", "\(directory)/pod.json"])
+        #expect(missing.status == 1 && missing.stderr.contains("nothing.json"), "\(missing.stderr)")
+    }
 }
