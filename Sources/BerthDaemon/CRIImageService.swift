@@ -47,7 +47,7 @@ public struct CRIImageService: Runtime_V1_ImageService.SimpleServiceProtocol {
         var images = try await records()
         if request.hasFilter, request.filter.hasImage, !request.filter.image.image.isEmpty {
             let wanted = request.filter.image.image
-            let resolved = try? await store.image(wanted)
+            let resolved = try? store.image(wanted)
             images = images.filter { $0.id == resolved?.id }
         }
         var response = Runtime_V1_ListImagesResponse()
@@ -117,7 +117,7 @@ public struct CRIImageService: Runtime_V1_ImageService.SimpleServiceProtocol {
 
     func lookup(_ reference: String) async throws -> ImageRecord? {
         do {
-            return try await store.image(reference)
+            return try store.image(reference)
         } catch {
             throw RPCError(code: .internalError, message: "image \(reference): \(error.message)")
         }

@@ -17,8 +17,10 @@ extension CRIRuntimeService {
     public func stopPodSandbox(request: Runtime_V1_StopPodSandboxRequest, context: ServerContext) async throws -> Runtime_V1_StopPodSandboxResponse {
         try await Blocking.run { [pods, containers] in
             guard let record = try pods.find(request.podSandboxID) else { return }
-            try containers.stopAll(inPod: record.id, grace: Self.podStopGrace)
-            try pods.stop(record.id)
+            try pods.locks.with("pod:\(record.id)") {
+                try containers.stopAll(inPod: record.id, grace: Self.podStopGrace)
+                try pods.stop(record.id)
+            }
         }
         return Runtime_V1_StopPodSandboxResponse()
     }
@@ -26,8 +28,10 @@ extension CRIRuntimeService {
     public func removePodSandbox(request: Runtime_V1_RemovePodSandboxRequest, context: ServerContext) async throws -> Runtime_V1_RemovePodSandboxResponse {
         try await Blocking.run { [pods, containers] in
             guard let record = try pods.find(request.podSandboxID) else { return }
-            try containers.removeAll(inPod: record.id)
-            try pods.remove(record.id)
+            try pods.locks.with("pod:\(record.id)") {
+                try containers.removeAll(inPod: record.id)
+                try pods.remove(record.id)
+            }
         }
         return Runtime_V1_RemovePodSandboxResponse()
     }

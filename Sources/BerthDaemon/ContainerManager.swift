@@ -24,9 +24,6 @@ public final class ContainerManager: Sendable {
     let logger: Logger
     var metadata: MetadataStore { images.metadata }
     var snapshots: OverlaySnapshotter { images.snapshots }
-    /// Names being created (pod, name, attempt): the name check and the row are not one
-    /// transaction, so two creates of one name must not overlap.
-    let making = Mutex<Set<String>>([])
 
     public init(configuration: DaemonConfiguration, images: ImageStore, pods: PodSandboxManager, logger: Logger) {
         self.configuration = configuration
@@ -55,6 +52,8 @@ public final class ContainerManager: Sendable {
 
     // MARK: CreateContainer
 
+    /// `sandboxConfig` (the request's copy of the pod's config) is not used: the stored
+    /// pod is the truth.
     public func create(podID: String, config: Runtime_V1_ContainerConfig, sandboxConfig: Runtime_V1_PodSandboxConfig) throws -> String {
         let metadataInfo = config.metadata
         guard !metadataInfo.name.isEmpty else { throw RPCError(code: .invalidArgument, message: "CreateContainer: metadata.name is required") }
@@ -63,12 +62,19 @@ public final class ContainerManager: Sendable {
         }
         let what = "CreateContainer \(metadataInfo.name)"
         guard !config.image.image.isEmpty else { throw RPCError(code: .invalidArgument, message: "\(what): image.image is required") }
-        let (pod, podConfig) = try pods.containerContext(podID, for: what)
-        let reservation = "\(pod.id)/\(metadataInfo.name)/\(metadataInfo.attempt)"
-        guard making.withLock({ $0.insert(reservation).inserted }) else {
-            throw RPCError(code: .alreadyExists, message: "\(what): attempt \(metadataInfo.attempt) is being created by another call")
+        guard let podRecord = try pods.find(podID) else { throw RPCError(code: .notFound, message: "\(what): pod sandbox \(podID) not found") }
+        // The pod's lock: a StopPodSandbox or RemovePodSandbox waits until this container
+        // is whole (and finds it), and a second create of the same name sees the first.
+        return try pods.locks.with("pod:\(podRecord.id)") {
+            try createInLockedPod(podRecord, config: config, what: what)
         }
-        defer { _ = making.withLock { $0.remove(reservation) } }
+    }
+
+    func createInLockedPod(_ podRecord: PodSandboxRecord, config: Runtime_V1_ContainerConfig, what: String) throws -> String {
+        let metadataInfo = config.metadata
+        // The pod as stored, never the request's copy of its config: a request must not
+        // make its pod privileged.
+        let (pod, podConfig) = try pods.containerContext(podRecord.id, for: what)
         if let taken = try records().first(where: { $0.podSandboxID == pod.id && $0.name == metadataInfo.name && $0.attempt == Int(metadataInfo.attempt) }) {
             throw RPCError(
                 code: .alreadyExists,
@@ -77,7 +83,8 @@ public final class ContainerManager: Sendable {
         guard let image = try? images.image(config.image.image) else {
             throw RPCError(code: .notFound, message: "\(what): image \(config.image.image) is not pulled; pull it first (berthctl pull \(config.image.image))")
         }
-        let handler = (try? pods.find(pod.id))?.map(\.runtimeHandler) ?? "berth"
+        let handler = podRecord.runtimeHandler
+        let logPath = try Self.logPath(podConfig.logDirectory, config.logPath, what: what)
         let id = PodSandboxManager.newID()
         var log = self.log(id)
         log[metadataKey: "name"] = "\(metadataInfo.name)"
@@ -85,6 +92,13 @@ public final class ContainerManager: Sendable {
         func rollBack() { for step in undo.reversed() { step() } }
         do {
             let layers = try images.layers(of: image)
+            // Held from here until the row holds them: RemoveImage must not delete layers
+            // this container is being built on.
+            images.reservations.reserve(layers.snapshots)
+            defer { images.reservations.release(layers.snapshots) }
+            for snapshot in layers.snapshots where !FileSystem.isDirectory(snapshots.directory(snapshot)) {
+                throw RPCError(code: .notFound, message: "\(what): image \(config.image.image) was removed meanwhile; pull it again")
+            }
             // 1. The directory and the rootfs: the image's layers under a new writable
             // snapshot, mounted where the bundle's root is.
             let containerDirectory = directory(id)
@@ -104,7 +118,7 @@ public final class ContainerManager: Sendable {
 
             // 2. The OCI spec.
             let builder = ContainerSpecBuilder(
-                id: id, config: config, sandbox: sandboxConfig.hasMetadata ? sandboxConfig : podConfig, pod: pod,
+                id: id, config: config, sandbox: podConfig, pod: pod,
                 image: layers.configuration.config ?? ImageConfiguration.ExecutionParameters(), imageName: config.image.image, rootfs: rootfs(id),
                 minimumOOMScoreAdjustment: Self.ownOOMScoreAdjustment())
             let spec = try builder.build()
@@ -112,7 +126,6 @@ public final class ContainerManager: Sendable {
 
             // 3. The log file's directory, and the container under its shim (created,
             // not started).
-            let logPath = Self.logPath(podConfig.logDirectory, config.logPath)
             if !logPath.isEmpty {
                 let parent = String(logPath[..<(logPath.lastIndex(of: "/") ?? logPath.startIndex)])
                 if !parent.isEmpty { _ = try FileSystem.makeDirectories(parent, mode: 0o755) }
@@ -144,11 +157,38 @@ public final class ContainerManager: Sendable {
         }
     }
 
-    /// The kubelet gives a directory per pod and a path per container under it.
-    static func logPath(_ directory: String, _ path: String) -> String {
+    /// The kubelet gives a directory per pod and a path per container under it, joined
+    /// as containerd joins them; the result must stay in the directory (no `..` out of it).
+    /// With no directory only an absolute path is taken (a relative one would land in
+    /// the shim's working directory).
+    static func logPath(_ directory: String, _ path: String, what: String) throws -> String {
         if path.isEmpty { return "" }
-        if path.hasPrefix("/") || directory.isEmpty { return path }
-        return directory.hasSuffix("/") ? directory + path : "\(directory)/\(path)"
+        if directory.isEmpty {
+            guard path.hasPrefix("/") else {
+                throw RPCError(code: .invalidArgument, message: "\(what): log_path \(path) is relative and the pod has no log_directory")
+            }
+            return lexicallyClean(path)
+        }
+        guard directory.hasPrefix("/") else { throw RPCError(code: .invalidArgument, message: "\(what): the pod's log_directory \(directory) must be absolute") }
+        let base = lexicallyClean(directory)
+        let joined = lexicallyClean(base + "/" + path)
+        guard joined.hasPrefix(base == "/" ? "/" : base + "/"), joined != base else {
+            throw RPCError(code: .invalidArgument, message: "\(what): log_path \(path) leaves the pod's log_directory \(directory)")
+        }
+        return joined
+    }
+
+    /// An absolute path with `.` and `..` resolved by name, as Go's filepath.Clean.
+    static func lexicallyClean(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/") where part != "." {
+            if part == ".." {
+                if !parts.isEmpty { parts.removeLast() }
+            } else {
+                parts.append(part)
+            }
+        }
+        return "/" + parts.joined(separator: "/")
     }
 
     static func ownOOMScoreAdjustment() -> Int64 {
@@ -158,7 +198,12 @@ public final class ContainerManager: Sendable {
     // MARK: Start, stop, remove
 
     public func start(_ id: String) throws {
-        var record = try require(id, for: "StartContainer")
+        let found = try require(id, for: "StartContainer")
+        try pods.locks.with("container:\(found.id)") { try startLocked(found) }
+    }
+
+    func startLocked(_ found: ContainerRecord) throws {
+        var record = found
         let handle = shim(record)
         guard let state = handle.state() else {
             throw RPCError(code: .failedPrecondition, message: "StartContainer \(record.id): its shim is gone; remove the container and create it again")
@@ -172,15 +217,15 @@ public final class ContainerManager: Sendable {
             throw RPCError(code: .internalError, message: "StartContainer \(record.id): \(error.message)")
         }
         record.startedAt = Clock.nowNanoseconds()
-        try save(record)
+        try updateRow(record, for: "StartContainer")
         log(record.id).info("container started")
     }
 
     /// The stop signal (the request's, else the image's, else SIGTERM), then SIGKILL to
-    /// every process of the container after `timeout` seconds. A stopped or unknown
-    /// container is not an error.
+    /// every process of the container after `timeout` seconds. A stopped container is not
+    /// an error; an unknown one is NOT_FOUND (as containerd answers).
     public func stop(_ id: String, timeout: Int64) throws {
-        guard let record = try find(id) else { return }
+        let record = try require(id, for: "StopContainer")
         let signal = stopSignal(record)
         let handle = shim(record)
         if !handle.stop(signal: signal, grace: Double(max(0, timeout))) {
@@ -203,8 +248,18 @@ public final class ContainerManager: Sendable {
     /// Kills the container if it runs, deletes it, unmounts and removes its rootfs and
     /// its directory, then the row. An unknown container is not an error.
     public func remove(_ id: String) throws {
-        guard let record = try find(id) else { return }
-        shim(record).remove()
+        guard let found = try find(id) else { return }
+        try pods.locks.with("container:\(found.id)") { try removeLocked(found) }
+    }
+
+    func removeLocked(_ record: ContainerRecord) throws {
+        let handle = shim(record)
+        handle.remove()
+        // Only a container the runtime no longer has loses its rootfs and row: otherwise
+        // (a process stuck in the kernel, a runtime that failed) the kubelet must retry.
+        if handle.runtimeHasContainer() {
+            throw RPCError(code: .internalError, message: "RemoveContainer \(record.id): the runtime could not delete the container yet (see \(handle.stateDirectory)/runtime.log); try again")
+        }
         try? Mount.unmount(rootfs(record.id))
         _ = try? FileSystem.removeTree(directory(record.id))
         let freed: [String]
@@ -307,7 +362,30 @@ public final class ContainerManager: Sendable {
 
     /// New cgroup limits through the runtime's `update`; recorded for ContainerStatus.
     public func update(_ id: String, resources: Runtime_V1_LinuxContainerResources) throws {
-        var record = try require(id, for: "UpdateContainerResources")
+        let found = try require(id, for: "UpdateContainerResources")
+        try pods.locks.with("container:\(found.id)") { try updateLocked(found, resources: resources) }
+    }
+
+    /// The request's non-zero fields over the recorded resources, as containerd merges
+    /// them (an update of the CPU quota keeps the memory limit).
+    static func merged(_ old: Runtime_V1_LinuxContainerResources, _ new: Runtime_V1_LinuxContainerResources) -> Runtime_V1_LinuxContainerResources {
+        var result = old
+        if new.cpuPeriod != 0 { result.cpuPeriod = new.cpuPeriod }
+        if new.cpuQuota != 0 { result.cpuQuota = new.cpuQuota }
+        if new.cpuShares != 0 { result.cpuShares = new.cpuShares }
+        if new.memoryLimitInBytes != 0 { result.memoryLimitInBytes = new.memoryLimitInBytes }
+        if new.memorySwapLimitInBytes != 0 { result.memorySwapLimitInBytes = new.memorySwapLimitInBytes }
+        if new.oomScoreAdj != 0 { result.oomScoreAdj = new.oomScoreAdj }
+        if !new.cpusetCpus.isEmpty { result.cpusetCpus = new.cpusetCpus }
+        if !new.cpusetMems.isEmpty { result.cpusetMems = new.cpusetMems }
+        if !new.hugepageLimits.isEmpty { result.hugepageLimits = new.hugepageLimits }
+        if !new.unified.isEmpty { result.unified.merge(new.unified) { $1 } }
+        return result
+    }
+
+    func updateLocked(_ found: ContainerRecord, resources requested: Runtime_V1_LinuxContainerResources) throws {
+        var record = found
+        let resources = Self.merged(config(record).linux.resources, requested)
         guard let state = shim(record).state(), state.status != .exited else {
             throw RPCError(code: .failedPrecondition, message: "UpdateContainerResources \(record.id): the container has exited")
         }
@@ -326,7 +404,7 @@ public final class ContainerManager: Sendable {
         var config = self.config(record)
         config.linux.resources = resources
         record.config = try config.serializedBytes()
-        try save(record)
+        try updateRow(record, for: "UpdateContainerResources")
     }
 
     public func reopenLog(_ id: String) throws {
@@ -394,12 +472,15 @@ public final class ContainerManager: Sendable {
         }
     }
 
-    func save(_ record: ContainerRecord) throws {
+    /// An existing row's start time and config; a row removed meanwhile stays removed.
+    func updateRow(_ record: ContainerRecord, for call: String) throws {
+        let updated: Bool
         do {
-            try metadata.save(record)
+            updated = try metadata.update(record)
         } catch {
-            throw RPCError(code: .internalError, message: "\(error)")
+            throw RPCError(code: .internalError, message: "\(call) \(record.id): \(error)")
         }
+        guard updated else { throw RPCError(code: .notFound, message: "\(call): container \(record.id) was removed meanwhile") }
     }
 
     func config(_ record: ContainerRecord) -> Runtime_V1_ContainerConfig {

@@ -102,6 +102,12 @@ struct ContainerSpecBuilder {
             linux["maskedPaths"] = .array((security.maskedPaths.isEmpty ? Self.defaultMaskedPaths : security.maskedPaths).map { .string($0) })
             linux["readonlyPaths"] = .array((security.readonlyPaths.isEmpty ? Self.defaultReadonlyPaths : security.readonlyPaths).map { .string($0) })
         }
+        // A mount that propagates needs the rootfs mount to propagate too (as containerd).
+        if config.mounts.contains(where: { $0.propagation == .propagationBidirectional }) {
+            linux["rootfsPropagation"] = "rshared"
+        } else if config.mounts.contains(where: { $0.propagation == .propagationHostToContainer }) {
+            linux["rootfsPropagation"] = "rslave"
+        }
         let devices = try self.devices()
         if !devices.isEmpty { linux["devices"] = .array(devices) }
         if let seccomp = try seccomp(privileged: privileged, capabilities: Set(capabilities)) { linux["seccomp"] = seccomp }

@@ -23,6 +23,8 @@ public final class PodSandboxManager: Sendable {
     /// Pods being made, by name: a second RunPodSandbox of the same pod waits its turn
     /// for the name check instead of racing it.
     let making = Mutex<Set<String>>([])
+    /// Per pod ("pod:<id>") and per container ("container:<id>"): see `KeyedLocks`.
+    let locks = KeyedLocks()
 
     public init(configuration: DaemonConfiguration, metadata: MetadataStore, logger: Logger) {
         self.configuration = configuration
@@ -79,6 +81,11 @@ public final class PodSandboxManager: Sendable {
                 throw RPCError(code: .invalidArgument, message: "RunPodSandbox: sysctl \(key) would change the node's network namespace (the pod uses the host network)")
             }
         }
+        // resolv.conf is written line by line: a value must not add lines of its own.
+        let dns = config.dnsConfig
+        for value in dns.servers + dns.searches + dns.options where value.contains(where: { $0.isNewline || $0 == "\0" }) || value.isEmpty {
+            throw RPCError(code: .invalidArgument, message: "RunPodSandbox: dns_config value \"\(value)\" is empty or holds a line break")
+        }
         let podName = "\(metadataInfo.namespace)/\(metadataInfo.name)/\(metadataInfo.uid)/\(metadataInfo.attempt)"
         guard making.withLock({ $0.insert(podName).inserted }) else {
             throw RPCError(code: .alreadyExists, message: "RunPodSandbox: pod \(metadataInfo.namespace)/\(metadataInfo.name) attempt \(metadataInfo.attempt) is being created by another call")
@@ -99,6 +106,8 @@ public final class PodSandboxManager: Sendable {
             let podDirectory = directory(id)
             _ = try FileSystem.makeDirectories("\(podDirectory)/bundle/rootfs", mode: 0o711)
             undo.append { _ = try? FileSystem.removeTree(podDirectory) }
+            // What recovery needs if berthd dies before the row is written.
+            try FileSystem.writeAtomically("\(podDirectory)/id", Array("\(id) \(handler)".utf8))
             try Self.copyFile(configuration.pauseBinary, to: "\(podDirectory)/bundle/rootfs/pause")
             let hostname = hostNetwork ? Self.nodeHostname() : (config.hostname.isEmpty ? String(metadataInfo.name.replacingUnderscores.prefix(63)) : config.hostname)
             try PodFiles.writeHostname(hostname, to: "\(podDirectory)/hostname")
@@ -168,6 +177,35 @@ public final class PodSandboxManager: Sendable {
         }
     }
 
+    // MARK: Recovery
+
+    /// At start: a pod directory without a row is what a RunPodSandbox that berthd did not
+    /// live to finish left. Its pause container and shim, network (CNI DEL from the cached
+    /// result, the netns), /dev/shm mount, cgroup and directory go. Pods with rows keep
+    /// running: their state is read from their shims.
+    public func recover() {
+        guard let records = try? records() else { return }
+        let known = Set(records.map { String($0.id.prefix(16)) })
+        for name in (try? FileSystem.listDirectory("\(configuration.state)/pods")) ?? [] where !known.contains(name) {
+            let path = "\(configuration.state)/pods/\(name)"
+            let words = ((try? FileSystem.readText("\(path)/id")) ?? "").split(separator: " ").map(String.init)
+            if let id = words.first, id.hasPrefix(name), id.count == 64 {
+                let handler = words.count > 1 ? words[1] : "berth"
+                shim(id, handler: handler).remove()
+                let networkNamespace = "/var/run/netns/berth-\(name)"
+                if FileSystem.exists(networkNamespace) {
+                    try? cni.delete(CNI.Attachment(containerID: id, networkNamespace: networkNamespace))
+                    _ = try? HelperProcess.run(["/usr/sbin/ip", "netns", "del", "berth-\(name)"])
+                }
+                PodFiles.removeCgroup("/berth/pods/\(id)/\(id)")
+                PodFiles.removeCgroup("/berth/pods/\(id)")
+            }
+            PodFiles.unmountShm(at: "\(path)/shm")
+            _ = try? FileSystem.removeTree(path)
+            logger.info("removed what an interrupted RunPodSandbox left", metadata: ["directory": "\(path)"])
+        }
+    }
+
     // MARK: Stop, remove, status, list
 
     /// Stops the pause process (SIGTERM, SIGKILL after 2 s) and takes the network down.
@@ -223,10 +261,11 @@ public final class PodSandboxManager: Sendable {
         var record = record
         var pid: Int32 = 0
         if record.state == .ready {
-            if let state = shim(record).state(), state.status == .running {
-                pid = state.pid
-            } else {
-                record.state = .notReady
+            switch shim(record).observe() {
+            case .known(let state) where state.status == .running: pid = state.pid
+            case .known, .gone: record.state = .notReady
+            // A busy shim is no reason to make the kubelet tear the pod down.
+            case .unknown: break
             }
         }
         return Observed(record: record, config: (try? Runtime_V1_PodSandboxConfig(serializedBytes: record.config)) ?? Runtime_V1_PodSandboxConfig(), pausePid: pid)
@@ -307,8 +346,8 @@ public final class PodSandboxManager: Sendable {
 
     static func nodeHostname() -> String {
         var buffer = [CChar](repeating: 0, count: 256)
-        gethostname(&buffer, buffer.count)
-        return String(cString: buffer)
+        gethostname(&buffer, buffer.count - 1)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     static func portMappings(_ mappings: [Runtime_V1_PortMapping]) -> JSONObject {

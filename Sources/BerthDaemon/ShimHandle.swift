@@ -52,14 +52,37 @@ struct ShimHandle: Sendable {
         case gone
     }
 
-    /// The container's state: from the shim, else from its exit file, else (the shim died
-    /// without one) after killing what is left of the container: exit 255 with the reason.
+    /// The container's state: from the shim, else from its exit file, else, when the shim
+    /// is proven dead (its life lock is free), after killing what is left of the
+    /// container: exit 255 with the reason. A shim that lives but does not answer, or
+    /// whose life cannot be told, is unknown: never a reason to kill a container.
     func observe() -> Observation {
         if let state = try? send(.state) { return .known(state) }
         if let exited = exitRecord() { return .known(exited) }
         guard FileSystem.exists(stateDirectory) else { return .gone }
-        if let pid = shimProcess() { return .unknown("berth-shim \(pid) does not answer on \(socket)") }
-        return .known(recordDeadShim())
+        switch life() {
+        case .alive: return .unknown("berth-shim does not answer on \(socket)")
+        case .undetermined(let reason): return .unknown(reason)
+        case .dead:
+            // Asked again: it may have exited and written its record in between.
+            if let exited = exitRecord() { return .known(exited) }
+            return .known(recordDeadShim())
+        }
+    }
+
+    enum Life { case alive, dead, undetermined(String) }
+
+    /// Whether the shim process lives: it holds `shim.lock` with flock for its whole life,
+    /// so taking the lock proves it gone (the kernel drops it when the process ends).
+    func life() -> Life {
+        let descriptor = open("\(stateDirectory)/shim.lock", O_RDWR | O_CLOEXEC)
+        guard descriptor >= 0 else { return .undetermined("\(stateDirectory)/shim.lock: \(SystemError.describe(errno: errno))") }
+        defer { close(descriptor) }
+        if flock(descriptor, LOCK_EX | LOCK_NB) == 0 {
+            flock(descriptor, LOCK_UN)
+            return .dead
+        }
+        return errno == EWOULDBLOCK ? .alive : .undetermined("\(stateDirectory)/shim.lock: \(SystemError.describe(errno: errno))")
     }
 
     /// The state when known.
@@ -74,11 +97,11 @@ struct ShimHandle: Sendable {
         return try? ShimState(value)
     }
 
-    /// The shim's pid while that process is still a berth-shim.
+    /// The shim's pid while it lives (its life lock held; the pid file then names it).
     func shimProcess() -> Int32? {
-        guard let text = try? FileSystem.readText("\(stateDirectory)/shim.pid"), let pid = Int32(text.trimmingSpacesAndNewlines), pid > 0,
-            (FileSystem.readLink("/proc/\(pid)/exe") ?? "").hasSuffix("berth-shim")
-        else { return nil }
+        guard case .alive = life(), let text = try? FileSystem.readText("\(stateDirectory)/shim.pid"), let pid = Int32(text.trimmingSpacesAndNewlines), pid > 0 else {
+            return nil
+        }
         return pid
     }
 
@@ -126,6 +149,11 @@ struct ShimHandle: Sendable {
         }
         _ = try? send(.kill(signal: SIGKILL, all: true))
         return waitForExit(seconds: 10)
+    }
+
+    /// Whether the runtime still knows the container (its `state` answers).
+    func runtimeHasContainer() -> Bool {
+        ((try? HelperProcess.run([runtimeBinary, "--root", runtimeRoot, "state", id], timeout: 30))?.status ?? 1) == 0
     }
 
     /// Ends the container and its shim for good: SIGKILL, the wait, the shim's delete; if

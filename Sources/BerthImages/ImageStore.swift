@@ -22,6 +22,8 @@ public actor ImageStore {
     let logger: Logger
     let concurrentDownloads: Int
     public nonisolated let progress = PullProgress()
+    /// Layer snapshots a container being created stands on before its row holds them.
+    public nonisolated let reservations = SnapshotReservations()
     /// Downloads in flight, by blob digest: a second pull of the same layer waits for it.
     var downloads: [Digest: Task<Void, any Error>] = [:]
 
@@ -351,7 +353,10 @@ public actor ImageStore {
         do {
             let freed = try metadata.remove(imageID: image.id)
             for blob in freed.blobs { if let digest = try? Digest(parsing: blob) { try? content.delete(digest) } }
-            for snapshot in freed.snapshots { try? snapshots.remove(snapshot) }
+            for snapshot in freed.snapshots {
+                // A create in flight keeps the layers it is mounting (its row will hold them).
+                reservations.unlessReserved(snapshot) { try? snapshots.remove(snapshot) }
+            }
         } catch {
             throw ImageStoreError(.storage, "remove \(reference): \(error)")
         }

@@ -43,7 +43,7 @@ public struct ContainerRecord: Sendable, Equatable {
 }
 
 extension MetadataStore {
-    /// Records a container (insert), or its start time and config (update).
+    /// Records a new container (or, for an existing id, its start time and config).
     public func save(_ container: ContainerRecord) throws(MetadataError) {
         do {
             try database.write { database in
@@ -64,6 +64,20 @@ extension MetadataStore {
             }
         } catch {
             throw MetadataError("save container \(container.id): \(error)")
+        }
+    }
+
+    /// Records a container's start time and config; false when its row is gone (removed
+    /// meanwhile: an update must not bring it back).
+    public func update(_ container: ContainerRecord) throws(MetadataError) -> Bool {
+        do {
+            return try database.write { database in
+                try database.execute(
+                    sql: "UPDATE container SET startedAt = ?, config = ? WHERE id = ?", arguments: [container.startedAt, Data(container.config), container.id])
+                return database.changesCount > 0
+            }
+        } catch {
+            throw MetadataError("update container \(container.id): \(error)")
         }
     }
 

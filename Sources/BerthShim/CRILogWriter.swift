@@ -81,8 +81,10 @@ public final class CRILogWriter {
         return cut > start + limit - 4 ? cut : start + limit
     }
 
+    /// Never through a symlink at the file itself: log directories are often mounted into
+    /// log-shipping pods, which could otherwise point the next log at a host file.
     private static func open(_ path: String) throws(SystemError) -> Int32 {
-        let descriptor = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+        let descriptor = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o640)
         guard descriptor >= 0 else { throw SystemError(stage: "open log file", subject: path, errno: errno) }
         return descriptor
     }

@@ -72,6 +72,16 @@ func tell(_ text: String) {
     _ = text.withCString { write(reportWriter, $0, strlen($0)) }
     close(reportWriter)
 }
+// Held for the shim's whole life (close-on-exec: no child inherits it): berthd tells a
+// dead shim from a live one by whether it can take this lock, which pid reuse and a
+// renamed binary cannot fool. Taken before the container exists, so a shim that made a
+// container always holds it.
+_ = try? FileSystem.makeDirectories(stateDirectory, mode: 0o700)
+let lifeLock = open("\(stateDirectory)/shim.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+guard lifeLock >= 0, flock(lifeLock, LOCK_EX | LOCK_NB) == 0 else {
+    tell("\(stateDirectory)/shim.lock: \(String(cString: strerror(errno))) (is another shim running for this container?)")
+    exit(1)
+}
 let shim: Shim
 do {
     shim = try Shim(options)

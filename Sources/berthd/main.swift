@@ -59,6 +59,7 @@ let containers = ContainerManager(configuration: configuration, images: imageSto
 // Shims kept the containers running while berthd was down; what an interrupted create
 // left behind goes before the socket opens.
 containers.recover()
+pods.recover()
 let server = GRPCServer(
     transport: .http2NIOPosix(address: .unixDomainSocket(path: configuration.address), transportSecurity: .plaintext),
     services: [

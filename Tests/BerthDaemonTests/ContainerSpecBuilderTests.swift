@@ -134,4 +134,26 @@ struct ContainerSpecBuilderTests {
         }
         #expect(throws: RPCError.self, "tty needs streaming berthd does not have yet") { try builder(fixture.path, image: .init(command: ["/bin/sh"])) { $0.tty = true }.build() }
     }
+
+    @Test("log paths stay in the pod's log directory; a relative one needs the directory")
+    func logPaths() throws {
+        #expect(try ContainerManager.logPath("/var/log/pods/p", "app/0.log", what: "c") == "/var/log/pods/p/app/0.log")
+        #expect(try ContainerManager.logPath("/var/log/pods/p/", "./app//0.log", what: "c") == "/var/log/pods/p/app/0.log")
+        #expect(try ContainerManager.logPath("", "/var/log/x.log", what: "c") == "/var/log/x.log")
+        #expect(try ContainerManager.logPath("/logs", "", what: "c") == "")
+        for (directory, path) in [("/var/log/pods/p", "../../../etc/passwd"), ("", "relative.log"), ("relative", "x.log"), ("/logs", "..")] {
+            #expect(throws: RPCError.self, "\(directory) + \(path)") { try ContainerManager.logPath(directory, path, what: "c") }
+        }
+    }
+
+    @Test("an update keeps the recorded resources it does not change (containerd merges non-zero fields)")
+    func mergedResources() {
+        var old = Runtime_V1_LinuxContainerResources()
+        old.memoryLimitInBytes = 100
+        old.cpuQuota = 5
+        var new = Runtime_V1_LinuxContainerResources()
+        new.cpuQuota = 7
+        let merged = ContainerManager.merged(old, new)
+        #expect(merged.memoryLimitInBytes == 100 && merged.cpuQuota == 7)
+    }
 }

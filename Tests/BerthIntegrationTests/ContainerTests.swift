@@ -226,6 +226,34 @@ struct ContainerTests {
         #expect(dead["exitCode"] as? Int == 255 && (dead["message"] as? String)?.contains("berth-shim") == true, "\(dead)")
     }
 
+    @Test("a berthd killed between a pod's or container's steps and its row: the restarted berthd removes the shims, mounts, network, snapshot and directories left without a row")
+    func interruptedCreates() throws {
+        let fixture = try ContainerFixture()
+        let pod = try fixture.pod("web")
+        let id = try #require(try fixture.create(pod: pod, name: "app", config: #", "command": ["sleep", "600"]"#)["containerId"] as? String)
+        _ = try fixture.wait(id, for: "CONTAINER_RUNNING")
+        let directory = fixture.daemon.directory
+        let shimPids = try ["pods/\(pod.prefix(16))", "containers/\(id.prefix(16))"].map { path in
+            try #require(Int32(try String(contentsOfFile: "\(directory)/state/\(path)/shim/shim.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        }
+        fixture.pods.daemon.process.killNow()
+        // The rows go, as if berthd had died just before writing them.
+        let forget = try execute("/usr/bin/python3", [
+            "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('DELETE FROM container'); c.execute('DELETE FROM podSandbox'); c.commit()",
+            "\(directory)/root/metadata.db",
+        ])
+        #expect(forget.status == 0, "\(forget.stderr)")
+        try fixture.pods.restart()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(directory)/state/pods").isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(directory)/state/containers").isEmpty)
+        #expect(fixture.mounts.isEmpty, "\(fixture.mounts)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(directory)/root/snapshots").filter { $0.hasPrefix("c-") }.isEmpty)
+        #expect(!(try execute("/usr/sbin/ip", ["netns", "list"]).stdout.contains("berth-\(pod.prefix(16))")))
+        // Gone, or a zombie waiting for init (no executable any more).
+        try waitFor { shimPids.allSatisfy { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\($0)/exe")) == nil } }
+        #expect(fixture.daemon.log.contains("removed what an interrupted"), "\(fixture.daemon.log)")
+    }
+
     @Test("runc as a RuntimeClass handler runs the pause container and the pod's containers")
     func runcHandler() throws {
         let fixture = try ContainerFixture(handlers: "[runtime.handlers]\nrunc = \"/usr/sbin/runc\"\n")
