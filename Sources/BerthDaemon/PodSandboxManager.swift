@@ -108,6 +108,7 @@ public final class PodSandboxManager: Sendable {
             undo.append { _ = try? FileSystem.removeTree(podDirectory) }
             // What recovery needs if berthd dies before the row is written.
             try FileSystem.writeAtomically("\(podDirectory)/id", Array("\(id) \(handler)".utf8))
+            try FileSystem.writeAtomically("\(podDirectory)/config.pb", try config.serializedBytes())
             try Self.copyFile(configuration.pauseBinary, to: "\(podDirectory)/bundle/rootfs/pause")
             let hostname = hostNetwork ? Self.nodeHostname() : (config.hostname.isEmpty ? String(metadataInfo.name.replacingUnderscores.prefix(63)) : config.hostname)
             try PodFiles.writeHostname(hostname, to: "\(podDirectory)/hostname")
@@ -128,12 +129,7 @@ public final class PodSandboxManager: Sendable {
                 guard made.status == 0 else { throw RPCError(code: .internalError, message: "RunPodSandbox: ip netns add \(name): \(made.output)") }
                 networkNamespace = "/var/run/netns/\(name)"
                 undo.append { _ = try? HelperProcess.run(["/usr/sbin/ip", "netns", "del", name]) }
-                var attachment = CNI.Attachment(containerID: id, networkNamespace: networkNamespace)
-                attachment.arguments = [
-                    ("K8S_POD_NAMESPACE", metadataInfo.namespace), ("K8S_POD_NAME", metadataInfo.name),
-                    ("K8S_POD_INFRA_CONTAINER_ID", id), ("K8S_POD_UID", metadataInfo.uid),
-                ]
-                attachment.runtimeConfig = Self.portMappings(config.portMappings)
+                let attachment = Self.attachment(id: id, networkNamespace: networkNamespace, config: config)
                 // DEL is idempotent: registered before ADD, it also covers an ADD that
                 // attached and then failed.
                 undo.append { [cni] in try? cni.delete(attachment) }
@@ -194,7 +190,8 @@ public final class PodSandboxManager: Sendable {
                 shim(id, handler: handler).remove()
                 let networkNamespace = "/var/run/netns/berth-\(name)"
                 if FileSystem.exists(networkNamespace) {
-                    try? cni.delete(CNI.Attachment(containerID: id, networkNamespace: networkNamespace))
+                    let config = (try? FileSystem.read("\(path)/config.pb")).flatMap { try? Runtime_V1_PodSandboxConfig(serializedBytes: $0) } ?? Runtime_V1_PodSandboxConfig()
+                    try? cni.delete(Self.attachment(id: id, networkNamespace: networkNamespace, config: config))
                     _ = try? HelperProcess.run(["/usr/sbin/ip", "netns", "del", "berth-\(name)"])
                 }
                 PodFiles.removeCgroup("/berth/pods/\(id)/\(id)")
@@ -216,7 +213,10 @@ public final class PodSandboxManager: Sendable {
         shim(record).stop(signal: SIGTERM, grace: 2)
         if !record.networkNamespace.isEmpty {
             do {
-                try cni.delete(CNI.Attachment(containerID: record.id, networkNamespace: record.networkNamespace))
+                // The same arguments and runtime config as the ADD: portmap finds the
+                // rules it made by them.
+                let config = (try? Runtime_V1_PodSandboxConfig(serializedBytes: record.config)) ?? Runtime_V1_PodSandboxConfig()
+                try cni.delete(Self.attachment(id: record.id, networkNamespace: record.networkNamespace, config: config))
             } catch {
                 throw RPCError(code: .internalError, message: "StopPodSandbox \(record.id): pod network: \(error.message)")
             }
@@ -348,6 +348,17 @@ public final class PodSandboxManager: Sendable {
         var buffer = [CChar](repeating: 0, count: 256)
         gethostname(&buffer, buffer.count - 1)
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// What CNI is told about a pod, the same at ADD and DEL.
+    static func attachment(id: String, networkNamespace: String, config: Runtime_V1_PodSandboxConfig) -> CNI.Attachment {
+        var attachment = CNI.Attachment(containerID: id, networkNamespace: networkNamespace)
+        attachment.arguments = [
+            ("K8S_POD_NAMESPACE", config.metadata.namespace), ("K8S_POD_NAME", config.metadata.name),
+            ("K8S_POD_INFRA_CONTAINER_ID", id), ("K8S_POD_UID", config.metadata.uid),
+        ]
+        attachment.runtimeConfig = portMappings(config.portMappings)
+        return attachment
     }
 
     static func portMappings(_ mappings: [Runtime_V1_PortMapping]) -> JSONObject {

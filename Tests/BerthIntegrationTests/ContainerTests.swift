@@ -11,11 +11,12 @@ final class ContainerFixture {
     let pods: PodDaemon
     var daemon: RunningDaemon { pods.daemon }
 
-    init(handlers: String = "") throws {
+    /// `plugins`: the CNI network list for (bridge, subnet prefix, daemon directory).
+    init(handlers: String = "", plugins: ((String, String, String) -> String)? = nil) throws {
         registryDirectory = try makeTemporaryDirectory(prefix: "berth-registry")
         registry = try BackgroundTool("registry.py", ["--dir", registryDirectory])
         image = try PushedImage(registry: registry.port, name: "test/busybox", recipe: "basic")
-        pods = try PodDaemon(extraConfig: handlers)
+        pods = try PodDaemon(extraConfig: handlers, pluginsFor: plugins)
         let pulled = try pods.daemon.call("ImageService.PullImage", #"{"image": {"image": "\#(image.reference)"}}"#)
         guard pulled["imageRef"] != nil else { throw FixtureError.pull("\(pulled)") }
     }
@@ -108,12 +109,18 @@ struct ContainerTests {
         let again = try fixture.create(pod: pod, name: "app", start: false)
         #expect((again["error"] as? [String: String])?["code"] == "ALREADY_EXISTS", "\(again)")
 
-        // StopSignal SIGINT: the script traps it and exits 0.
+        // ReopenContainerLog: the old file rotated away, the shim writes a new one.
+        try FileManager.default.moveItem(atPath: logPath, toPath: logPath + ".1")
+        #expect(try fixture.daemon.call("RuntimeService.ReopenContainerLog", #"{"containerId": "\#(id)"}"#)["error"] == nil)
+        #expect(FileManager.default.fileExists(atPath: logPath), "reopened")
+
+        // StopSignal SIGINT: the script traps it and exits 0 (its last line in the new file).
         #expect(try fixture.daemon.call("RuntimeService.StopContainer", #"{"containerId": "\#(id)", "timeout": "10"}"#)["error"] == nil)
         let stopped = try fixture.status(id)
         #expect(stopped["state"] as? String == "CONTAINER_EXITED")
         #expect(stopped["exitCode"] == nil && stopped["reason"] as? String == "Completed", "exit 0 by SIGINT: \(stopped)")
         #expect(try String(contentsOfFile: logPath, encoding: .utf8).contains("berth-test: got SIGINT"))
+        #expect(try !String(contentsOfFile: logPath, encoding: .utf8).contains("hello from berth"), "the first lines stayed in the rotated file")
         #expect(try fixture.daemon.call("RuntimeService.StopContainer", #"{"containerId": "\#(id)"}"#)["error"] == nil, "stop again")
 
         #expect(try fixture.daemon.call("RuntimeService.RemoveContainer", #"{"containerId": "\#(id)"}"#)["error"] == nil)
@@ -171,6 +178,28 @@ struct ContainerTests {
         #expect(gateway["exitCode"] == nil, "container to host: \(gateway)")
         let fromHost = try execute("/usr/bin/busybox", ["ping", "-c", "1", "-W", "3", secondIP])
         #expect(fromHost.status == 0, "host to container: \(fromHost.stdout)")
+    }
+
+    @Test("a pod's port mapping (CNI portmap) reaches the container's server from the host")
+    func portMapping() throws {
+        let tag = String(UInt32.random(in: 0...0xffffff), radix: 16)
+        let fixture = try ContainerFixture(plugins: { bridge, subnet, directory in
+            #"{"cniVersion":"1.0.0","name":"porttest\#(tag)","plugins":[{"type":"bridge","bridge":"\#(bridge)","isGateway":true,"ipMasq":false,"ipam":{"type":"host-local","ranges":[[{"subnet":"\#(subnet).0/24"}]],"dataDir":"\#(directory)/ipam"}},{"type":"portmap","capabilities":{"portMappings":true}}]}"#
+        })
+        let hostPort = Int.random(in: 20000...29999)
+        let pod = try fixture.pod("web", extra: #", "portMappings": [{"containerPort": 8080, "hostPort": \#(hostPort)}]"#)
+        let server = try #require(
+            try fixture.create(pod: pod, name: "server", config: #", "command": ["sh", "-c", "while true; do echo served-by-berth | nc -l -p 8080; done"]"#)["containerId"] as? String)
+        _ = try fixture.wait(server, for: "CONTAINER_RUNNING")
+        var answer = ""
+        try waitFor(seconds: 15) {
+            answer = (try? execute("/usr/bin/busybox", ["nc", "-w", "2", "\(fixture.pods.subnet).1", "\(hostPort)"], stdin: "hi\n"))?.stdout ?? ""
+            return answer.contains("served-by-berth")
+        }
+        #expect(answer.contains("served-by-berth"))
+        #expect(try fixture.daemon.call("RuntimeService.RemovePodSandbox", #"{"podSandboxId": "\#(pod)"}"#)["error"] == nil)
+        let rules = try execute("/usr/sbin/iptables", ["-t", "nat", "-S"]).stdout
+        #expect(!rules.contains("\(hostPort)"), "the DNAT rule went with the pod")
     }
 
     @Test("a container that ignores its stop signal is killed after the grace period (137); a memory hog over its limit is OOMKilled (137)")
@@ -257,7 +286,11 @@ struct ContainerTests {
     @Test("runc as a RuntimeClass handler runs the pause container and the pod's containers")
     func runcHandler() throws {
         let fixture = try ContainerFixture(handlers: "[runtime.handlers]\nrunc = \"/usr/sbin/runc\"\n")
-        let pod = try fixture.pod("web", handler: "runc")
+        try writeFile("\(fixture.daemon.directory)/crictl.yaml", "")
+        try writeFile("\(fixture.daemon.directory)/pod.json", #"{"metadata": {"name": "web", "namespace": "default", "uid": "u-web"}, "log_directory": "\#(fixture.logDirectory)/web"}"#)
+        let runp = try fixture.daemon.berthctl(["runp", "--runtime", "runc", "\(fixture.daemon.directory)/pod.json"])
+        let pod = runp.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(runp.status == 0, "berthctl runp -r runc: \(runp.stderr)")
         let id = try #require(try fixture.create(pod: pod, name: "app")["containerId"] as? String)
         _ = try fixture.wait(id, for: "CONTAINER_RUNNING")
         let identity = try fixture.exec(id, ["id", "-u"])

@@ -10,7 +10,7 @@ final class PodDaemon {
     let subnet: String
     let config: String
 
-    init(plugins: String? = nil, runtime: String = Binaries.berth, extraConfig: String = "") throws {
+    init(plugins: String? = nil, runtime: String = Binaries.berth, extraConfig: String = "", pluginsFor: ((String, String, String) -> String)? = nil) throws {
         let tag = String(UInt32.random(in: 0...0xffffff), radix: 16)
         bridge = "bpod\(tag)"
         subnet = "10.234.\(Int.random(in: 1...250))"
@@ -23,7 +23,7 @@ final class PodDaemon {
             """ + extraConfig
         let daemon = try RunningDaemon(config: config)
         self.daemon = daemon
-        let list = plugins ?? """
+        let list = pluginsFor?(bridge, subnet, daemon.directory) ?? plugins ?? """
             {"cniVersion":"1.0.0","name":"podtest","plugins":[{"type":"bridge","bridge":"\(bridge)","isGateway":true,"ipMasq":false,
              "ipam":{"type":"host-local","ranges":[[{"subnet":"\(subnet).0/24"}]],"dataDir":"\(daemon.directory)/ipam"}}]}
             """
