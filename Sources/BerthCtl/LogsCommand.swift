@@ -64,6 +64,7 @@ enum LogsCommand: CommandDefinition {
             let running = (try? await containerStatus(context, id))?.state == .containerRunning
             try await Task.sleep(for: .milliseconds(200))
             reader.readAvailable()
+            reader.followRotation()
             if !running { break }
         }
         return 0
@@ -139,6 +140,21 @@ struct LogReader {
     }
 
     func close() { if descriptor >= 0 { Glibc.close(descriptor) } }
+
+    /// When the log was rotated (the path names another file now: the kubelet moved it
+    /// and the runtime reopened it), what is left of the old one is read and the new one
+    /// followed from its start.
+    mutating func followRotation() {
+        var current = stat()
+        var open = stat()
+        guard stat(path, &current) == 0, fstat(descriptor, &open) == 0, current.st_ino != open.st_ino || current.st_dev != open.st_dev else { return }
+        readAvailable()
+        let next = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard next >= 0 else { return }
+        Glibc.close(descriptor)
+        descriptor = next
+        readAvailable()
+    }
 
     /// Reads what the file has now and writes every complete record.
     mutating func readAvailable() {

@@ -21,7 +21,8 @@ public struct CRIImageService: Runtime_V1_ImageService.SimpleServiceProtocol {
         self.configuration = configuration
         self.store = store
         self.logger = logger
-        pinned = Self.pinnedNames(configuration.pinnedImages)
+        // The sandbox image too: pods depend on it as on berth-pause.
+        pinned = Self.pinnedNames(configuration.pinnedImages + (configuration.sandboxImage.isEmpty ? [] : [configuration.sandboxImage]))
     }
 
     public func pullImage(request: Runtime_V1_PullImageRequest, context: ServerContext) async throws -> Runtime_V1_PullImageResponse {

@@ -108,19 +108,18 @@ public final class ContainerManager: Sendable {
             let snapshot = Self.snapshotID(id)
             let mounts = try snapshots.prepare(snapshot, parents: layers.snapshots.reversed())
             undo.append { [snapshots] in try? snapshots.remove(snapshot) }
-            for mount in mounts {
-                try Mount.mount(
-                    source: mount.source, target: rootfs(id), type: mount.type == "bind" ? nil : mount.type,
-                    flags: mount.type == "bind" ? UInt(MS_BIND | MS_REC) : 0, data: mount.type == "bind" ? nil : mount.options.joined(separator: ","),
-                    display: rootfs(id))
-            }
+            try RootfsMount.mount(mounts, at: rootfs(id))
             undo.append { [self] in try? Mount.unmount(rootfs(id)) }
 
             // 2. The OCI spec.
-            let builder = ContainerSpecBuilder(
+            var builder = ContainerSpecBuilder(
                 id: id, config: config, sandbox: podConfig, pod: pod,
                 image: layers.configuration.config ?? ImageConfiguration.ExecutionParameters(), imageName: config.image.image, rootfs: rootfs(id),
                 minimumOOMScoreAdjustment: Self.ownOOMScoreAdjustment())
+            let options = config.linux.securityContext.namespaceOptions
+            if config.linux.securityContext.hasNamespaceOptions && options.pid == .target {
+                builder.targetPid = try targetPid(options.targetID, pod: pod.id, what: what)
+            }
             let spec = try builder.build()
             try FileSystem.writeAtomically("\(containerDirectory)/bundle/config.json", Array(spec.prettySerialized().utf8), mode: 0o600)
 
@@ -155,6 +154,17 @@ public final class ContainerManager: Sendable {
             log.warning("create failed", metadata: ["error": "\(error)"])
             throw RPCError(code: .internalError, message: "\(what): \(error)")
         }
+    }
+
+    /// The running init of the container a TARGET pid mode names (in the same pod).
+    func targetPid(_ target: String, pod: String, what: String) throws -> Int32 {
+        guard !target.isEmpty, let record = try find(target), record.podSandboxID == pod else {
+            throw RPCError(code: .notFound, message: "\(what): target container \"\(target)\" of namespace_options.pid TARGET is not in this pod")
+        }
+        guard let state = shim(record).state(), state.status == .running, state.pid > 0 else {
+            throw RPCError(code: .failedPrecondition, message: "\(what): target container \(record.id) is not running")
+        }
+        return state.pid
     }
 
     /// The kubelet gives a directory per pod and a path per container under it, joined

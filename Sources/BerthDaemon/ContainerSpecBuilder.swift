@@ -32,6 +32,9 @@ struct ContainerSpecBuilder {
     var imageName: String
     /// The mounted rootfs (users and groups are looked up in it).
     var rootfs: String
+    /// With PID namespace mode TARGET (`kubectl debug --target`): the target container's
+    /// init, whose PID namespace this container joins.
+    var targetPid: Int32 = 0
     /// berthd's own oom_score_adj: a container's may not be lower (no CAP_SYS_RESOURCE).
     var minimumOOMScoreAdjustment: Int64
 
@@ -230,7 +233,7 @@ struct ContainerSpecBuilder {
         switch options.pid {
         case .node: break
         case .container: list.append(["type": "pid"])
-        case .target where !options.targetID.isEmpty: list.append(["type": "pid"])
+        case .target where targetPid > 0: list.append(["type": "pid", "path": .string("/proc/\(targetPid)/ns/pid")])
         default: list.append(["type": "pid", "path": .string("\(pause)/pid")])
         }
         return list

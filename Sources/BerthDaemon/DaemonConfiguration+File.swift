@@ -21,6 +21,7 @@ extension DaemonConfiguration {
     ///     berth = "/usr/local/bin/berth"
     ///     shim = "/usr/local/bin/berth-shim"
     ///     pause = "/usr/local/bin/berth-pause"
+    ///     sandbox_image = ""          # an image to run as the pause process instead
     ///     [runtime.handlers]          # RuntimeClass handlers beside "berth"
     ///     runc = "/usr/sbin/runc"
     ///
@@ -102,12 +103,16 @@ extension DaemonConfiguration {
                         continue
                     }
                     let text = try string(runtimeValue, name)
+                    if runtimeKey == "sandbox_image" {
+                        sandboxImage = text
+                        continue
+                    }
                     guard text.hasPrefix("/") else { throw invalid(name, "\"\(text)\" must be an absolute path") }
                     switch runtimeKey {
                     case "berth": runtimeBinary = text
                     case "shim": shimBinary = text
                     case "pause": pauseBinary = text
-                    default: throw invalid(name, "unknown key (known: berth, shim, pause, [runtime.handlers])")
+                    default: throw invalid(name, "unknown key (known: berth, shim, pause, sandbox_image, [runtime.handlers])")
                     }
                 }
             case "network":

@@ -32,6 +32,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var shimBinary = DaemonConfiguration.besideSelf("berth-shim")
     public var pauseBinary = DaemonConfiguration.besideSelf("berth-pause")
 
+    /// An image whose program runs as each pod's pause process instead of berth-pause
+    /// ("" by default: no pull, no image GC can break pods). Pinned automatically.
+    public var sandboxImage = ""
     /// Runtime handlers (RuntimeClass) by name, each a runc-compatible binary; "berth"
     /// (and the empty name) is `runtimeBinary`.
     public var runtimeHandlers: [String: String] = [:]

@@ -1,5 +1,6 @@
 import BerthCNI
 import BerthCRI
+import BerthImages
 import BerthJSON
 import BerthMetadata
 import BerthShimProtocol
@@ -26,11 +27,41 @@ public final class PodSandboxManager: Sendable {
     /// Per pod ("pod:<id>") and per container ("container:<id>"): see `KeyedLocks`.
     let locks = KeyedLocks()
 
-    public init(configuration: DaemonConfiguration, metadata: MetadataStore, logger: Logger) {
+    /// Where a configured sandbox image comes from (nil: berth-pause only).
+    let images: ImageStore?
+
+    public init(configuration: DaemonConfiguration, metadata: MetadataStore, images: ImageStore? = nil, logger: Logger) {
         self.configuration = configuration
         self.metadata = metadata
+        self.images = images
         self.logger = logger
         cni = configuration.cni
+    }
+
+    static func snapshotID(_ id: String) -> String { "p-\(id)" }
+
+    /// The pause container's root from the configured sandbox image (instead of
+    /// berth-pause): the image's layers under a snapshot of the pod's own, mounted at the
+    /// bundle's rootfs; its program from the image's entrypoint and cmd. The image must be
+    /// pulled (it is pinned, so the kubelet's image GC keeps it).
+    func mountSandboxImage(_ name: String, id: String, rootfs: String, undo: inout [() -> Void]) throws -> [String] {
+        guard let images, let image = try? images.image(name) else {
+            throw RPCError(code: .failedPrecondition, message: "RunPodSandbox: the sandbox image \(name) is not pulled; pull it first (berthctl pull \(name))")
+        }
+        let layers = try images.layers(of: image)
+        let mounts = try images.snapshots.prepare(Self.snapshotID(id), parents: layers.snapshots.reversed())
+        undo.append { try? images.snapshots.remove(Self.snapshotID(id)) }
+        try RootfsMount.mount(mounts, at: rootfs)
+        undo.append { try? Mount.unmount(rootfs) }
+        let execution = layers.configuration.config
+        let arguments = (execution?.entrypoint ?? []) + (execution?.command ?? [])
+        return arguments.isEmpty ? ["/pause"] : arguments
+    }
+
+    /// Unmounts and removes a pod's sandbox image root (nothing when it has none).
+    func unmountSandboxImage(id: String) {
+        try? Mount.unmount("\(directory(id))/bundle/rootfs")
+        try? images?.snapshots.remove(Self.snapshotID(id))
     }
 
     /// Named by the id's first 16 digits: the shim's socket path must fit in 108 bytes.
@@ -81,6 +112,11 @@ public final class PodSandboxManager: Sendable {
                 throw RPCError(code: .invalidArgument, message: "RunPodSandbox: sysctl \(key) would change the node's network namespace (the pod uses the host network)")
             }
         }
+        let security = config.linux.securityContext
+        for (field, present, value) in [("run_as_user", security.hasRunAsUser, security.runAsUser.value), ("run_as_group", security.hasRunAsGroup, security.runAsGroup.value)]
+        where present && !(0...Int64(UInt32.max - 1)).contains(value) {
+            throw RPCError(code: .invalidArgument, message: "RunPodSandbox: security_context.\(field) \(value) is not a valid id")
+        }
         // resolv.conf is written line by line: a value must not add lines of its own.
         let dns = config.dnsConfig
         for value in dns.servers + dns.searches + dns.options where value.contains(where: { $0.isNewline || $0 == "\0" }) || value.isEmpty {
@@ -109,7 +145,12 @@ public final class PodSandboxManager: Sendable {
             // What recovery needs if berthd dies before the row is written.
             try FileSystem.writeAtomically("\(podDirectory)/id", Array("\(id) \(handler)".utf8))
             try FileSystem.writeAtomically("\(podDirectory)/config.pb", try config.serializedBytes())
-            try Self.copyFile(configuration.pauseBinary, to: "\(podDirectory)/bundle/rootfs/pause")
+            var pauseArguments = ["/pause"]
+            if configuration.sandboxImage.isEmpty {
+                try Self.copyFile(configuration.pauseBinary, to: "\(podDirectory)/bundle/rootfs/pause")
+            } else {
+                pauseArguments = try mountSandboxImage(configuration.sandboxImage, id: id, rootfs: "\(podDirectory)/bundle/rootfs", undo: &undo)
+            }
             let hostname = hostNetwork ? Self.nodeHostname() : (config.hostname.isEmpty ? String(metadataInfo.name.replacingUnderscores.prefix(63)) : config.hostname)
             try PodFiles.writeHostname(hostname, to: "\(podDirectory)/hostname")
             try PodFiles.writeResolvConf(config.dnsConfig, hasConfig: config.hasDnsConfig, to: "\(podDirectory)/resolv.conf")
@@ -142,7 +183,7 @@ public final class PodSandboxManager: Sendable {
             try PodFiles.writeHosts(hostNetwork: hostNetwork, ip: ip, hostname: hostname, to: "\(podDirectory)/hosts")
 
             // 3. The pause container under its shim.
-            let spec = pauseSpec(id: id, config: config, networkNamespace: networkNamespace, hostname: hostname, cgroupParent: cgroupParent)
+            let spec = pauseSpec(id: id, config: config, networkNamespace: networkNamespace, hostname: hostname, cgroupParent: cgroupParent, arguments: pauseArguments)
             try FileSystem.writeAtomically("\(podDirectory)/bundle/config.json", Array(spec.prettySerialized().utf8), mode: 0o600)
             let pause = shim(id, handler: handler)
             // The runtime's own delete covers a shim that died half way.
@@ -197,6 +238,7 @@ public final class PodSandboxManager: Sendable {
                 PodFiles.removeCgroup("/berth/pods/\(id)/\(id)")
                 PodFiles.removeCgroup("/berth/pods/\(id)")
             }
+            try? Mount.unmount("\(path)/bundle/rootfs")
             PodFiles.unmountShm(at: "\(path)/shm")
             _ = try? FileSystem.removeTree(path)
             logger.info("removed what an interrupted RunPodSandbox left", metadata: ["directory": "\(path)"])
@@ -233,6 +275,7 @@ public final class PodSandboxManager: Sendable {
         guard let record = try find(id) else { return }
         try stop(record.id)
         shim(record).remove()
+        unmountSandboxImage(id: record.id)
         PodFiles.unmountShm(at: "\(directory(record.id))/shm")
         let config = (try? Runtime_V1_PodSandboxConfig(serializedBytes: record.config)) ?? Runtime_V1_PodSandboxConfig()
         if config.linux.cgroupParent.isEmpty { PodFiles.removeCgroup(Self.cgroupParent(config, id: record.id)) }
@@ -307,7 +350,7 @@ public final class PodSandboxManager: Sendable {
     /// The pause container's OCI spec: read-only root with the one program, no
     /// capabilities, the pinned network namespace; its own pid, ipc and uts namespaces
     /// unless the pod shares the node's; the pod's sysctls.
-    func pauseSpec(id: String, config: Runtime_V1_PodSandboxConfig, networkNamespace: String, hostname: String, cgroupParent: String) -> JSONValue {
+    func pauseSpec(id: String, config: Runtime_V1_PodSandboxConfig, networkNamespace: String, hostname: String, cgroupParent: String, arguments: [String] = ["/pause"]) -> JSONValue {
         let options = config.linux.securityContext.namespaceOptions
         var namespaces: [JSONValue] = [["type": "mount"]]
         if options.pid != .node { namespaces.append(["type": "pid"]) }
@@ -322,13 +365,19 @@ public final class PodSandboxManager: Sendable {
             "maskedPaths": ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware"],
             "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
         ]
+        // The pod's seccomp profile applies to its pause process too (as containerd).
+        let security = config.linux.securityContext
+        if security.hasSeccomp && security.seccomp.profileType == .runtimeDefault && !security.privileged {
+            linux["seccomp"] = RuntimeDefaultSeccomp.profile(capabilities: [])
+        }
         if !config.linux.sysctls.isEmpty {
             linux["sysctl"] = .object(JSONObject(config.linux.sysctls.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) }))
         }
         var spec: JSONObject = [
             "ociVersion": "1.0.2",
             "process": [
-                "terminal": false, "user": ["uid": 0, "gid": 0], "args": ["/pause"], "env": ["PATH=/"], "cwd": "/",
+                "terminal": false, "user": .object(pauseUser(config.linux.securityContext)), "args": .array(arguments.map { .string($0) }),
+                "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/"], "cwd": "/",
                 "capabilities": ["bounding": [], "effective": [], "permitted": [], "inheritable": [], "ambient": []],
                 "noNewPrivileges": true,
             ],
@@ -342,6 +391,16 @@ public final class PodSandboxManager: Sendable {
         ]
         if !networkNamespace.isEmpty { spec["hostname"] = .string(hostname) }
         return .object(spec)
+    }
+
+    /// The pod's run_as_user, run_as_group and supplemental groups for its pause process
+    /// (root otherwise; it has no capabilities either way).
+    func pauseUser(_ security: Runtime_V1_LinuxSandboxSecurityContext) -> JSONObject {
+        var user: JSONObject = [
+            "uid": .int(security.hasRunAsUser ? security.runAsUser.value : 0), "gid": .int(security.hasRunAsGroup ? security.runAsGroup.value : 0),
+        ]
+        if !security.supplementalGroups.isEmpty { user["additionalGids"] = .array(security.supplementalGroups.map { .int($0) }) }
+        return user
     }
 
     static func nodeHostname() -> String {

@@ -54,7 +54,7 @@ do {
 } catch {
     fail(error.message)
 }
-let pods = PodSandboxManager(configuration: configuration, metadata: imageStore.metadata, logger: logger)
+let pods = PodSandboxManager(configuration: configuration, metadata: imageStore.metadata, images: imageStore, logger: logger)
 let containers = ContainerManager(configuration: configuration, images: imageStore, pods: pods, logger: logger)
 // Shims kept the containers running while berthd was down; what an interrupted create
 // left behind goes before the socket opens.

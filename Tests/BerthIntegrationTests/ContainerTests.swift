@@ -12,11 +12,14 @@ final class ContainerFixture {
     var daemon: RunningDaemon { pods.daemon }
 
     /// `plugins`: the CNI network list for (bridge, subnet prefix, daemon directory).
-    init(handlers: String = "", plugins: ((String, String, String) -> String)? = nil) throws {
+    /// `sandboxImage`: the test image runs as each pod's pause process.
+    init(handlers: String = "", plugins: ((String, String, String) -> String)? = nil, sandboxImage: Bool = false) throws {
         registryDirectory = try makeTemporaryDirectory(prefix: "berth-registry")
         registry = try BackgroundTool("registry.py", ["--dir", registryDirectory])
         image = try PushedImage(registry: registry.port, name: "test/busybox", recipe: "basic")
-        pods = try PodDaemon(extraConfig: handlers, pluginsFor: plugins)
+        // Keys of [runtime] first (the table PodDaemon's config ends with).
+        let sandbox = sandboxImage ? "sandbox_image = \"\(image.reference)\"\n" : ""
+        pods = try PodDaemon(extraConfig: sandbox + handlers, pluginsFor: plugins)
         let pulled = try pods.daemon.call("ImageService.PullImage", #"{"image": {"image": "\#(image.reference)"}}"#)
         guard pulled["imageRef"] != nil else { throw FixtureError.pull("\(pulled)") }
     }
@@ -167,7 +170,9 @@ struct ContainerTests {
         let first = try fixture.pod("one")
         let second = try fixture.pod("two")
         let root = #", "command": ["sleep", "600"], "linux": {"securityContext": {"runAsUser": {"value": "0"}}}"#
-        let a = try #require(try fixture.create(pod: first, name: "a", config: root)["containerId"] as? String)
+        // a has a PID namespace of its own (as the kubelet asks without shareProcessNamespace).
+        let ownPid = #", "command": ["sleep", "600"], "linux": {"securityContext": {"runAsUser": {"value": "0"}, "namespaceOptions": {"pid": "CONTAINER"}}}"#
+        let a = try #require(try fixture.create(pod: first, name: "a", config: ownPid)["containerId"] as? String)
         let b = try #require(try fixture.create(pod: second, name: "b", config: root)["containerId"] as? String)
         _ = try fixture.wait(a, for: "CONTAINER_RUNNING")
         _ = try fixture.wait(b, for: "CONTAINER_RUNNING")
@@ -178,6 +183,14 @@ struct ContainerTests {
         #expect(gateway["exitCode"] == nil, "container to host: \(gateway)")
         let fromHost = try execute("/usr/bin/busybox", ["ping", "-c", "1", "-W", "3", secondIP])
         #expect(fromHost.status == 0, "host to container: \(fromHost.stdout)")
+
+        // PID mode TARGET (kubectl debug --target): the debug container sees a's processes.
+        let debug = try #require(
+            try fixture.create(pod: first, name: "debug", config: #", "command": ["sleep", "600"], "linux": {"securityContext": {"namespaceOptions": {"pid": "TARGET", "targetId": "\#(a)"}}}"#)["containerId"] as? String)
+        _ = try fixture.wait(debug, for: "CONTAINER_RUNNING")
+        let processes = ContainerFixture.text(try fixture.exec(debug, ["ps"])["stdout"])
+        #expect(processes.split(separator: "\n").filter { $0.contains("sleep 600") }.count == 2, "a's sleep and its own: \(processes)")
+        #expect(!processes.contains("pause"), "not the pod's namespace: \(processes)")
     }
 
     @Test("a pod's port mapping (CNI portmap) reaches the container's server from the host")
@@ -281,6 +294,24 @@ struct ContainerTests {
         // Gone, or a zombie waiting for init (no executable any more).
         try waitFor { shimPids.allSatisfy { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\($0)/exe")) == nil } }
         #expect(fixture.daemon.log.contains("removed what an interrupted"), "\(fixture.daemon.log)")
+    }
+
+    @Test("a configured sandbox image runs as the pod's pause process instead of berth-pause; it is pinned; nothing of it is left")
+    func sandboxImage() throws {
+        let fixture = try ContainerFixture(sandboxImage: true)
+        let pod = try fixture.pod("web")
+        let status = try fixture.daemon.call("RuntimeService.PodSandboxStatus", #"{"podSandboxId": "\#(pod)", "verbose": true}"#)
+        let info = try #require((status["info"] as? [String: String])?["info"])
+        let pid = try #require((try JSONSerialization.jsonObject(with: Data(info.utf8)) as? [String: Any])?["pid"] as? Int, "\(info)")
+        let command = try String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)
+        #expect(command.hasPrefix("/bin/sh\0-c"), "the image's entrypoint: \(command)")
+        let id = try #require(try fixture.create(pod: pod, name: "app")["containerId"] as? String)
+        _ = try fixture.wait(id, for: "CONTAINER_RUNNING")
+        let images = try fixture.daemon.call("ImageService.ListImages")["images"] as? [[String: Any]]
+        #expect(images?.first?["pinned"] as? Bool == true, "\(String(describing: images))")
+        #expect(try fixture.daemon.call("RuntimeService.RemovePodSandbox", #"{"podSandboxId": "\#(pod)"}"#)["error"] == nil)
+        #expect(fixture.mounts.isEmpty, "\(fixture.mounts)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(fixture.daemon.directory)/root/snapshots").filter { $0.hasPrefix("p-") || $0.hasPrefix("c-") }.isEmpty)
     }
 
     @Test("runc as a RuntimeClass handler runs the pause container and the pod's containers")
