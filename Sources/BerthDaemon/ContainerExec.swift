@@ -71,7 +71,17 @@ enum ContainerExec {
                 // The command, not the runtime: killing `exec` would leave the command
                 // running in the container. The runtime then exits with it.
                 timedOut = true
-                if let text = try? FileSystem.readText(pidFile), let commandPid = Int32(text.trimmingSpacesAndNewlines), commandPid > 0 { kill(commandPid, SIGKILL) }
+                // A runtime still starting the command has not written its pid yet: give it
+                // a moment, so the command itself is killed, not only the runtime.
+                var commandPid: Int32 = 0
+                for _ in 0..<50 {
+                    if let text = try? FileSystem.readText(pidFile), let number = Int32(text.trimmingSpacesAndNewlines), number > 0 {
+                        commandPid = number
+                        break
+                    }
+                    usleep(20_000)
+                }
+                if commandPid > 0 { kill(commandPid, SIGKILL) }
                 kill(pid, SIGKILL)
                 continue
             }
