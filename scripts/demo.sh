@@ -18,6 +18,7 @@ berthctl=("$debug/berthctl" --runtime-endpoint "unix://$socket" --timeout 30s)
 daemon=""
 registry=""
 bridge_existed=0; ip link show berth0 >/dev/null 2>&1 && bridge_existed=1
+ipam_existed=0; [ -e /var/lib/cni ] && ipam_existed=1
 
 cleanup() {
   set +e
@@ -27,6 +28,9 @@ cleanup() {
   fi
   [ -n "$registry" ] && kill -KILL "$registry" 2>/dev/null
   [ "$bridge_existed" = 1 ] || ip link del berth0 2>/dev/null
+  # The default network's portmap and host-local IPAM leave per-host state behind.
+  "$here/Tests/tools/portmap_cleanup.sh"
+  [ "$ipam_existed" = 1 ] || rm -rf /var/lib/cni
   grep -q " /run/netns " /proc/mounts && [ -z "$(ip netns list)" ] && umount /run/netns
   rm -rf "$work"
 }
