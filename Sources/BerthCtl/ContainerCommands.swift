@@ -10,6 +10,10 @@ enum CreateContainerCommand: CommandDefinition {
     static let flags = [
         Flag("--no-pull", help: "do not pull the image (the default)"),
         Flag("--with-pull", help: "pull the image before creating the container"),
+    ] + pullCredentialFlags
+
+    /// The credentials of the pull `create` and `run` may do.
+    static let pullCredentialFlags = [
         Flag("--creds", value: true, help: "registry credentials USERNAME[:PASSWORD] for the pull"),
         Flag("--auth", value: true, help: "base64 USERNAME[:PASSWORD] for the pull"),
     ]
@@ -222,9 +226,7 @@ enum RunContainerCommand: CommandDefinition {
         Flag("--runtime", "-r", value: true, help: "runtime handler to use (RuntimeClass)"),
         Flag("--no-pull", help: "do not pull the image"),
         Flag("--with-pull", help: "pull the image (the default)"),
-        Flag("--creds", value: true, help: "registry credentials USERNAME[:PASSWORD] for the pull"),
-        Flag("--auth", value: true, help: "base64 USERNAME[:PASSWORD] for the pull"),
-    ]
+    ] + CreateContainerCommand.pullCredentialFlags
 
     static func run(_ context: CommandContext) async throws -> Int32 {
         let positional = context.flags.positional

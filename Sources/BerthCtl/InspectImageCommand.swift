@@ -46,7 +46,7 @@ enum InspectImageCommand: CommandDefinition {
                 for digest in response.image.repoDigests { text += "Digest: \(digest)\n" }
                 text += "Size: \(ByteSize.human(Double(response.image.size)))\n"
                 if verbose && !response.info.isEmpty {
-                    text += "Info: map[" + response.info.keys.sorted().map { "\($0):\(response.info[$0] ?? "")" }.joined(separator: " ") + "]\n"
+                    text += StatusOutput.infoLine(response.info)
                 }
             }
             context.console.out(text)

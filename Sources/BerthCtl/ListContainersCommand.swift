@@ -156,7 +156,7 @@ enum InspectContainerCommand: CommandDefinition {
                 }
                 text += PodRows.map("Labels", status.labels) + PodRows.map("Annotations", status.annotations)
                 if verbose && !response.info.isEmpty {
-                    text += "Info: map[" + response.info.keys.sorted().map { "\($0):\(response.info[$0] ?? "")" }.joined(separator: " ") + "]\n"
+                    text += StatusOutput.infoLine(response.info)
                 }
             }
             context.console.out(text)

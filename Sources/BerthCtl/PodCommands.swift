@@ -284,7 +284,7 @@ enum InspectPodCommand: CommandDefinition {
                 for additional in status.network.additionalIps { text += "Additional IP: \(additional.ip)\n" }
                 text += PodRows.map("Labels", status.labels) + PodRows.map("Annotations", status.annotations)
                 if verbose && !response.info.isEmpty {
-                    text += "Info: map[" + response.info.keys.sorted().map { "\($0):\(response.info[$0] ?? "")" }.joined(separator: " ") + "]\n"
+                    text += StatusOutput.infoLine(response.info)
                 }
             }
             context.console.out(text)

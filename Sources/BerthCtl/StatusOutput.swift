@@ -19,6 +19,11 @@ public enum StatusOutput {
         return sortedKeys(.object(JSONObject(members)))
     }
 
+    /// The verbose info as `-o table` prints it: Go's `%v` of a map, `Info: map[k:v k:v]`.
+    static func infoLine(_ info: [String: String]) -> String {
+        "Info: map[" + info.keys.sorted().map { "\($0):\(info[$0] ?? "")" }.joined(separator: " ") + "]\n"
+    }
+
     public static func render(_ documents: [JSONValue], as format: OutputFormat) -> String {
         guard let first = documents.first else { return "" }
         return MessageOutput.render(documents.count == 1 ? first : .array(documents), as: format)

@@ -37,9 +37,7 @@ public final class ContainerManager: Sendable {
     static func snapshotID(_ id: String) -> String { "c-\(id)" }
 
     func shim(_ id: String, handler: String) -> ShimHandle {
-        ShimHandle(
-            id: id, stateDirectory: "\(directory(id))/shim", runtimeBinary: configuration.runtime(forHandler: handler) ?? configuration.runtimeBinary,
-            runtimeRoot: configuration.runtimeRoot(forHandler: handler))
+        configuration.shim(id: id, stateDirectory: "\(directory(id))/shim", handler: handler)
     }
 
     func shim(_ record: ContainerRecord) -> ShimHandle { shim(record.id, handler: record.runtimeHandler) }
@@ -366,8 +364,8 @@ public final class ContainerManager: Sendable {
             throw RPCError(code: .failedPrecondition, message: "ExecSync \(record.id): the container is not running")
         }
         return try ContainerExec.run(
-            id: record.id, command: command, bundle: "\(directory(record.id))/bundle", runtime: configuration.runtime(forHandler: record.runtimeHandler) ?? configuration.runtimeBinary,
-            runtimeRoot: configuration.runtimeRoot(forHandler: record.runtimeHandler), timeout: timeout)
+            id: record.id, command: command, bundle: "\(directory(record.id))/bundle", runtime: shim(record).runtimeBinary, runtimeRoot: shim(record).runtimeRoot,
+            timeout: timeout)
     }
 
     /// New cgroup limits through the runtime's `update`; recorded for ContainerStatus.
@@ -405,11 +403,11 @@ public final class ContainerManager: Sendable {
         } catch {
             throw RPCError(code: .internalError, message: "UpdateContainerResources \(record.id): \(error)")
         }
-        let runtime = configuration.runtime(forHandler: record.runtimeHandler) ?? configuration.runtimeBinary
-        let outcome = try HelperProcess.run([runtime, "--root", configuration.runtimeRoot(forHandler: record.runtimeHandler), "update", "--resources", file, record.id])
+        let handle = shim(record)
+        let outcome = try handle.runtime(["update", "--resources", file, record.id])
         unlink(file)
         guard outcome.status == 0 else {
-            throw RPCError(code: .internalError, message: "UpdateContainerResources \(record.id): \(runtime) update: \(outcome.output.trimmingSpacesAndNewlines)")
+            throw RPCError(code: .internalError, message: "UpdateContainerResources \(record.id): \(handle.runtimeBinary) update: \(outcome.output.trimmingSpacesAndNewlines)")
         }
         var config = self.config(record)
         config.linux.resources = resources
@@ -457,10 +455,7 @@ public final class ContainerManager: Sendable {
             let handler = (try? FileSystem.readText("\(path)/handler"))?.trimmingSpacesAndNewlines ?? "berth"
             let probe = ShimHandle(id: "", stateDirectory: "\(path)/shim", runtimeBinary: configuration.runtimeBinary, runtimeRoot: "")
             if let state = probe.exitRecord() ?? (try? probe.send(.state)) {
-                ShimHandle(
-                    id: state.id, stateDirectory: "\(path)/shim", runtimeBinary: configuration.runtime(forHandler: handler) ?? configuration.runtimeBinary,
-                    runtimeRoot: configuration.runtimeRoot(forHandler: handler)
-                ).remove()
+                configuration.shim(id: state.id, stateDirectory: "\(path)/shim", handler: handler).remove()
             }
             try? Mount.unmount("\(path)/bundle/rootfs")
             _ = try? FileSystem.removeTree(path)
@@ -500,7 +495,12 @@ public final class ContainerManager: Sendable {
     /// By full id or a unique prefix.
     func find(_ id: String) throws -> ContainerRecord? {
         guard !id.isEmpty else { throw RPCError(code: .invalidArgument, message: "a container id is required") }
-        let matches = try records().filter { $0.id.hasPrefix(id) }
+        let matches: [ContainerRecord]
+        do {
+            matches = try metadata.containers(idPrefix: id)
+        } catch {
+            throw RPCError(code: .internalError, message: "\(error)")
+        }
         if matches.count > 1 { throw RPCError(code: .invalidArgument, message: "container id prefix \(id) is ambiguous") }
         return matches.first
     }

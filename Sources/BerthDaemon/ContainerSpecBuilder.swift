@@ -183,8 +183,7 @@ struct ContainerSpecBuilder {
         if privileged { return known }
         let requested = config.linux.securityContext.capabilities
         func normalize(_ name: String, _ field: String) throws(RPCError) -> String {
-            let upper = name.uppercased()
-            let full = upper.hasPrefix("CAP_") ? upper : "CAP_" + upper
+            let full = Self.capabilityName(name)
             guard full == "CAP_ALL" || CapabilitySets.names.contains(full) else {
                 throw RPCError(code: .invalidArgument, message: "\(what): security_context.capabilities.\(field): unknown capability \"\(name)\"")
             }
@@ -202,13 +201,18 @@ struct ContainerSpecBuilder {
 
     func ambientCapabilities(within granted: [String]) throws(RPCError) -> [String] {
         try config.linux.securityContext.capabilities.addAmbientCapabilities.map { (name) throws(RPCError) in
-            let upper = name.uppercased()
-            let full = upper.hasPrefix("CAP_") ? upper : "CAP_" + upper
+            let full = Self.capabilityName(name)
             guard granted.contains(full) else {
                 throw RPCError(code: .invalidArgument, message: "\(what): ambient capability \"\(name)\" must also be in the container's capabilities")
             }
             return full
         }
+    }
+
+    /// `sys_admin`, `SYS_ADMIN` and `CAP_SYS_ADMIN` as the one name.
+    static func capabilityName(_ name: String) -> String {
+        let upper = name.uppercased()
+        return upper.hasPrefix("CAP_") ? upper : "CAP_" + upper
     }
 
     /// The names up to /proc/sys/kernel/cap_last_cap.

@@ -51,6 +51,12 @@ public struct DaemonConfiguration: Sendable, Equatable {
         "\(state)/runtime/\(handler.isEmpty ? "berth" : handler)"
     }
 
+    /// The shim of container `id` whose state lives in `stateDirectory`, driving the
+    /// handler's runtime with the handler's root (an unknown handler: berth's runtime).
+    func shim(id: String, stateDirectory: String, handler: String) -> ShimHandle {
+        ShimHandle(id: id, stateDirectory: stateDirectory, runtimeBinary: runtime(forHandler: handler) ?? runtimeBinary, runtimeRoot: runtimeRoot(forHandler: handler))
+    }
+
     /// The handlers' names, for messages.
     public var handlerNames: [String] { (["berth"] + runtimeHandlers.keys.sorted()).filter { !$0.isEmpty } }
 

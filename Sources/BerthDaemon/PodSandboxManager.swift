@@ -68,9 +68,7 @@ public final class PodSandboxManager: Sendable {
     func directory(_ id: String) -> String { "\(configuration.state)/pods/\(id.prefix(16))" }
 
     func shim(_ id: String, handler: String) -> ShimHandle {
-        ShimHandle(
-            id: id, stateDirectory: "\(directory(id))/shim", runtimeBinary: configuration.runtime(forHandler: handler) ?? configuration.runtimeBinary,
-            runtimeRoot: configuration.runtimeRoot(forHandler: handler))
+        configuration.shim(id: id, stateDirectory: "\(directory(id))/shim", handler: handler)
     }
 
     func shim(_ record: PodSandboxRecord) -> ShimHandle { shim(record.id, handler: record.runtimeHandler) }

@@ -109,7 +109,7 @@ struct ShimHandle: Sendable {
     /// can watch) is killed and removed with the runtime's `delete --force`, and the exit
     /// is written as 255.
     func recordDeadShim() -> ShimState {
-        _ = try? HelperProcess.run([runtimeBinary, "--root", runtimeRoot, "delete", "--force", id], timeout: 30)
+        _ = try? runtime(["delete", "--force", id])
         var exited = ShimState(id: id, status: .exited, pid: 0, logPath: "")
         exited.exitCode = 255
         exited.exitedAt = Clock.rfc3339(nanoseconds: Clock.nowNanoseconds())
@@ -151,9 +151,14 @@ struct ShimHandle: Sendable {
         return waitForExit(seconds: 10)
     }
 
+    /// The handler's runtime with this container's root: `<runtime> --root R <arguments>`.
+    func runtime(_ arguments: [String]) throws(SystemError) -> (status: Int32, output: String) {
+        try HelperProcess.run([runtimeBinary, "--root", runtimeRoot] + arguments, timeout: 30)
+    }
+
     /// Whether the runtime still knows the container (its `state` answers).
     func runtimeHasContainer() -> Bool {
-        ((try? HelperProcess.run([runtimeBinary, "--root", runtimeRoot, "state", id], timeout: 30))?.status ?? 1) == 0
+        ((try? runtime(["state", id]))?.status ?? 1) == 0
     }
 
     /// Ends the container and its shim for good: SIGKILL, the wait, the shim's delete; if
@@ -164,6 +169,6 @@ struct ShimHandle: Sendable {
         _ = waitForExit(seconds: 5)
         if (try? send(.delete)) != nil { return }
         if let pid = shimProcess() { kill(pid, SIGKILL) }
-        _ = try? HelperProcess.run([runtimeBinary, "--root", runtimeRoot, "delete", "--force", id], timeout: 30)
+        _ = try? runtime(["delete", "--force", id])
     }
 }

@@ -81,11 +81,19 @@ extension MetadataStore {
         }
     }
 
-    /// Every container, oldest first.
-    public func containers() throws(MetadataError) -> [ContainerRecord] {
+    /// Every container, oldest first; with `idPrefix`, those whose id starts with it (the
+    /// lookup of one container by the id or prefix a CRI call names, without reading all).
+    public func containers(idPrefix: String? = nil) throws(MetadataError) -> [ContainerRecord] {
         do {
             return try database.read { database in
-                try Row.fetchAll(database, sql: "SELECT * FROM container ORDER BY createdAt").map { row in
+                let rows =
+                    if let idPrefix {
+                        try Row.fetchAll(
+                            database, sql: "SELECT * FROM container WHERE substr(id, 1, length(?1)) = ?1 ORDER BY createdAt", arguments: [idPrefix])
+                    } else {
+                        try Row.fetchAll(database, sql: "SELECT * FROM container ORDER BY createdAt")
+                    }
+                return try rows.map { row in
                     let id: String = row["id"]
                     return ContainerRecord(
                         id: id, podSandboxID: row["podSandboxID"], name: row["name"], attempt: row["attempt"], image: row["image"], imageID: row["imageID"],

@@ -70,6 +70,8 @@ struct MetadataStoreTests {
             config: [1, 2], snapshots: ["layer1", "layer2", "c-c1"])
         try fixture.store.save(container)
         #expect(try fixture.store.containers() == [container])
+        #expect(try fixture.store.containers(idPrefix: "c") == [container])
+        #expect(try fixture.store.containers(idPrefix: "x").isEmpty)
         #expect(try fixture.store.referenced().snapshots == ["layer1", "layer2", "c-c1"])
         let freed = try fixture.store.remove(imageID: "sha256:a")
         #expect(freed.snapshots.isEmpty && freed.blobs == ["sha256:l"])
