@@ -159,6 +159,14 @@ bad=$(timeout 10 ctr --address "$SOCK" plugins ls 2>/dev/null | awk 'NR>1 && $NF
 [ -z "$bad" ] || info "plugins not ok: $bad"
 
 CTR=(timeout "$TMO" ctr --address "$SOCK" --namespace $NS)
+# Inside a pty made by script(1), plain `timeout` puts ctr into a process group of its own,
+# a background group of that terminal: ctr's tcsetattr (raw mode) stops it with SIGTTOU and
+# the step hangs. Whether that happened depended on $SHELL (bash execs the command as the
+# session leader, where setpgid fails; /bin/sh does not), which CI leaves unset.
+# --foreground keeps ctr in the terminal's foreground group; the outer `timeout` around
+# script(1) bounds the whole step.
+CTRTTY=(timeout --foreground "$TMO" ctr --address "$SOCK" --namespace $NS)
+SCRIPT=(timeout -k 5 "$((TMO + 10))" script -qec)
 RUNF=(--runc-binary "$RUNTIME_PATH" --runc-root "$T/runc-root" --fifo-dir "$T/fifo")
 cgflag() { if [ "${SMOKE_CGROUPS:-enabled}" = disabled ]; then echo "--cgroup="; else echo "--cgroup=$CG/$1"; fi; }
 
@@ -233,7 +241,7 @@ if "${CTR[@]}" run -d "${RUNF[@]}" "$(cgflag c5)" --rootfs "$T/rootfs" c5 \
     [ $rc = 6 ] && [ "$out" = exec-ok ] && pass "task exec: out=exec-ok rc=6 ($(el "$t"))" || fail "task exec: rc=$rc out=[$out] err=[$(cat "$T/err")]"
     # exec -t: the shim's console socket gets the pty; ctr needs a terminal of its own.
     t=$(now)
-    out=$(printf 'tty; exit 4\n' | script -qec "${CTR[*]} task exec -t --exec-id e2 c5 /bin/sh" /dev/null 2>"$T/err"); rc=$?
+    out=$(printf 'tty; exit 4\n' | "${SCRIPT[@]}" "${CTRTTY[*]} task exec -t --exec-id e2 c5 /bin/sh" /dev/null 2>"$T/err"); rc=$?
     if [ $rc = 4 ] && echo "$out" | grep -q '^/dev/pts/'; then pass "task exec -t: a terminal, rc=4 ($(el "$t"))"
     else fail "task exec -t: rc=$rc out=[$out] err=[$(cat "$T/err")]"; fi
   else

@@ -136,9 +136,18 @@ export CONTAINERS_STORAGE_CONF=$T/etc/storage.conf
 export CONTAINERS_REGISTRIES_CONF=$T/etc/registries.conf
 export TMPDIR=$T/tmp
 
-P=(timeout "$TMO" podman --root "$T/root" --runroot "$T/runroot" --tmpdir "$T/tmp"
+PODMAN=(podman --root "$T/root" --runroot "$T/runroot" --tmpdir "$T/tmp"
    --storage-driver "$DRIVER" --cgroup-manager cgroupfs --events-backend file
    --network-config-dir "$T/netconf" --runtime "$RUNTIME_PATH")
+P=(timeout "$TMO" "${PODMAN[@]}")
+# Inside a pty made by script(1), plain `timeout` puts podman into a process group of its
+# own, which is then a background group of that terminal: podman's tcsetattr (raw mode)
+# stops it with SIGTTOU and the step hangs. Whether that happens depended on $SHELL (bash
+# execs the command as the session leader, where setpgid fails; /bin/sh did not), which CI
+# leaves unset. --foreground keeps podman in the terminal's foreground group; the outer
+# `timeout` around script(1) bounds the whole step.
+PTTY=(timeout --foreground "$TMO" "${PODMAN[@]}")
+SCRIPT=(timeout -k 5 "$((TMO + 10))" script -qec)
 RUNOPTS=(--network none --ulimit nofile=1024:1024 --ulimit nproc=4096:4096)
 # SMOKE_CGROUPS=disabled: podman --cgroups=disabled (no cgroupsPath/resources in config.json;
 # conmon is not moved either; --cgroup-parent is then refused). Only for runtimes listed in
@@ -187,7 +196,7 @@ fi
 
 # --- 3a. run -it: the container's pty reaches podman through conmon's console socket -----
 t=$(now)
-out=$(printf 'stty size; tty; exit 3\n' | script -qec "stty rows 33 cols 111; ${P[*]} run --rm -it ${RUNOPTS[*]} localhost/smoke-busybox /bin/sh" /dev/null 2>"$T/err"); rc=$?
+out=$(printf 'stty size; tty; exit 3\n' | "${SCRIPT[@]}" "stty rows 33 cols 111; ${PTTY[*]} run --rm -it ${RUNOPTS[*]} localhost/smoke-busybox /bin/sh" /dev/null 2>"$T/err"); rc=$?
 if [ $rc = 3 ] && echo "$out" | grep -q '^33 111' && echo "$out" | grep -q '^/dev/pts/0'; then
   pass "run -it: pty with the caller's size, rc=3 ($(el "$t"))"
 else
@@ -223,7 +232,7 @@ if [ $rc = 0 ]; then
   # exec -t through conmon's console socket, driven from a pty made by script(1).
   if [ "${SMOKE_EXEC:-1}" = 1 ]; then
     t=$(now)
-    out=$(printf 'tty; exit 4\n' | script -qec "${P[*]} exec -it smoke-life /bin/sh" /dev/null 2>"$T/err"); rc=$?
+    out=$(printf 'tty; exit 4\n' | "${SCRIPT[@]}" "${PTTY[*]} exec -it smoke-life /bin/sh" /dev/null 2>"$T/err"); rc=$?
     if [ $rc = 4 ] && echo "$out" | grep -q '^/dev/pts/'; then pass "exec -it: a terminal, rc=4 ($(el "$t"))"
     else fail "exec -it: rc=$rc out=[$out] err=[$(cat "$T/err")]"; fi
   fi

@@ -23,10 +23,16 @@ public func runCommand(
     let child = try ChildProcess(
         path, arguments, environment: environment, workingDirectory: workingDirectory,
         input: .file("\(directory)/in"), output: .file("\(directory)/out"), error: .file("\(directory)/err"))
-    let status = try child.waitOrKill(timeout: timeout)
-    let stdout = (try? String(contentsOfFile: "\(directory)/out", encoding: .utf8)) ?? ""
-    let stderr = (try? String(contentsOfFile: "\(directory)/err", encoding: .utf8)) ?? ""
-    return CommandOutput(status: status, stdout: stdout, stderr: stderr)
+    func contents(_ name: String) -> String { (try? String(contentsOfFile: "\(directory)/\(name)", encoding: .utf8)) ?? "" }
+    let status: Int32
+    do {
+        status = try child.waitOrKill(timeout: timeout)
+    } catch {
+        // A killed command's output so far says where it hung; without it a CI log shows
+        // only that it did.
+        throw CommandTimedOut(reason: "\(error)", stdout: contents("out"), stderr: contents("err"))
+    }
+    return CommandOutput(status: status, stdout: contents("out"), stderr: contents("err"))
 }
 
 /// Reads one line from `descriptor` (the newline not included), giving up after `timeout`
@@ -57,4 +63,15 @@ public func makePipe() throws -> (read: Int32, write: Int32) {
     guard pipe(&descriptors) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EMFILE) }
     for descriptor in descriptors { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
     return (descriptors[0], descriptors[1])
+}
+
+/// A command killed at its deadline, with what it had printed until then.
+public struct CommandTimedOut: Error, CustomStringConvertible {
+    public let reason: String
+    public let stdout: String
+    public let stderr: String
+
+    public var description: String {
+        "\(reason)\n--- its standard output so far:\n\(stdout.suffix(8000))\n--- its standard error so far:\n\(stderr.suffix(4000))"
+    }
 }
