@@ -60,12 +60,14 @@ test: build python-deps
 	  if [ $$status -eq 124 ] || [ $$status -eq 137 ]; then echo "make test: stopped after $(TEST_TIMEOUT); the last tests started are at the end of .build/test.log"; fi; \
 	  exit $$status
 
-bench: build
+bench: build python-deps
 	swift build $(RELEASE_FLAGS) --product berthd
 	swift build $(RELEASE_FLAGS) --product berthctl
+	swift build $(RELEASE_FLAGS) --product berth-shim
 	./bench/run-start.sh $(BERTH)
 	./bench/run-exec.sh $(BERTH)
 	./bench/run-pull.sh .build/release
+	./bench/run-pod.sh .build/release
 
 clean:
 	rm -rf .build

@@ -13,50 +13,17 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
+from bench_support import Background, run, wait_for
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 TOOLS = os.path.join(REPO, "Tests", "tools")
-
-
-def run(argv, **kwargs):
-    return subprocess.run(argv, check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
-
-
-def wait_for(predicate, seconds, what):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise SystemExit(f"pull_bench: {what} did not come up within {seconds} s")
-
-
-class Background:
-    """A server process of ours, killed at the end (even on errors)."""
-    processes = []
-
-    def __init__(self, argv, log):
-        self.log = open(log, "w")
-        self.process = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        Background.processes.append(self.process)
-
-    @classmethod
-    def stop_all(cls):
-        for process in cls.processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
 
 
 def socket_answers(berthctl, socket, config):

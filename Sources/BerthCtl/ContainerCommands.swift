@@ -8,7 +8,7 @@ enum CreateContainerCommand: CommandDefinition {
     static let summary = "Create a new container"
     static let usageLine = "create [flags] POD-ID container-config.json pod-config.json"
     static let flags = [
-        Flag("--no-pull", help: "do not pull the image (the default)"),
+        Flag("--no-pull", help: "do not pull the image (the default unless pull-image-on-create is set in the config)"),
         Flag("--with-pull", help: "pull the image before creating the container"),
     ] + pullCredentialFlags
 
@@ -26,7 +26,9 @@ enum CreateContainerCommand: CommandDefinition {
         }
         let container = try CRIConfigFile.load(positional[1], as: Runtime_V1_ContainerConfig.self, what: "containerConfig")
         let pod = try CRIConfigFile.load(positional[2], as: Runtime_V1_PodSandboxConfig.self, what: "podSandboxConfig")
-        let id = try await create(context, podID: positional[0], container: container, pod: pod, pull: context.flags.bool("--with-pull"))
+        // As crictl: --with-pull, or pull-image-on-create in the config unless --no-pull.
+        let pull = context.flags.bool("--with-pull") || (context.settings.pullImageOnCreate && !context.flags.bool("--no-pull"))
+        let id = try await create(context, podID: positional[0], container: container, pod: pod, pull: pull)
         context.console.out(id + "\n")
         return 0
     }
@@ -225,7 +227,7 @@ enum RunContainerCommand: CommandDefinition {
     static let flags = [
         Flag("--runtime", "-r", value: true, help: "runtime handler to use (RuntimeClass)"),
         Flag("--no-pull", help: "do not pull the image"),
-        Flag("--with-pull", help: "pull the image (the default)"),
+        Flag("--with-pull", help: "pull the image (the default unless disable-pull-on-run is set in the config)"),
     ] + CreateContainerCommand.pullCredentialFlags
 
     static func run(_ context: CommandContext) async throws -> Int32 {
@@ -236,9 +238,11 @@ enum RunContainerCommand: CommandDefinition {
         }
         let container = try CRIConfigFile.load(positional[0], as: Runtime_V1_ContainerConfig.self, what: "containerConfig")
         let pod = try CRIConfigFile.load(positional[1], as: Runtime_V1_PodSandboxConfig.self, what: "podSandboxConfig")
-        // run pulls unless told not to (create does not unless told to), as crictl.
+        // run pulls unless told not to, by --no-pull or disable-pull-on-run in the config
+        // (create does not unless told to), as crictl; --with-pull wins.
+        let pull = context.flags.bool("--with-pull") || (!context.settings.disablePullOnRun && !context.flags.bool("--no-pull"))
         let podID = try await RunPodCommand.runPod(context, pod)
-        let id = try await CreateContainerCommand.create(context, podID: podID, container: container, pod: pod, pull: !context.flags.bool("--no-pull"))
+        let id = try await CreateContainerCommand.create(context, podID: podID, container: container, pod: pod, pull: pull)
         try await context.withRuntime { runtime, options, endpoint in try await StartContainerCommand.start(runtime, options, endpoint, id) }
         context.console.out(id + "\n")
         return 0

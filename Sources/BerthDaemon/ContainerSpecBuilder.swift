@@ -37,6 +37,8 @@ struct ContainerSpecBuilder {
     var targetPid: Int32 = 0
     /// berthd's own oom_score_adj: a container's may not be lower (no CAP_SYS_RESOURCE).
     var minimumOOMScoreAdjustment: Int64
+    /// Where a privileged container's devices come from (a tree of nodes in tests).
+    var hostDeviceRoot = "/dev"
 
     /// The capabilities a container has unless its security context adds or drops some
     /// (containerd's and Docker's default set).
@@ -111,7 +113,7 @@ struct ContainerSpecBuilder {
         } else if config.mounts.contains(where: { $0.propagation == .propagationHostToContainer }) {
             linux["rootfsPropagation"] = "rslave"
         }
-        let devices = try self.devices()
+        let devices = try self.devices(privileged: privileged)
         if !devices.isEmpty { linux["devices"] = .array(devices) }
         if let seccomp = try seccomp(privileged: privileged, capabilities: Set(capabilities)) { linux["seccomp"] = seccomp }
 
@@ -294,15 +296,26 @@ struct ContainerSpecBuilder {
 
     // MARK: Devices and resources
 
-    /// The CRI's devices as OCI devices (type and numbers from the host node).
-    func devices() throws(RPCError) -> [JSONValue] {
-        try config.devices.map { (device) throws(RPCError) -> JSONValue in
+    /// The CRI's devices as OCI devices (type and numbers from the host node); a privileged
+    /// container also gets every device of the host's /dev, the CRI's own taking the place
+    /// of a host node at the same path.
+    func devices(privileged: Bool) throws(RPCError) -> [JSONValue] {
+        let requested = try config.devices.map { (device) throws(RPCError) -> JSONValue in
             let node = try Self.deviceNode(device.hostPath, what: what)
             return [
                 "path": .string(device.containerPath.isEmpty ? device.hostPath : device.containerPath), "type": .string(node.type),
                 "major": .int(node.major), "minor": .int(node.minor), "fileMode": .int(node.mode), "uid": 0, "gid": 0,
             ]
         }
+        guard privileged else { return requested }
+        let requestedPaths = Set(config.devices.map { $0.containerPath.isEmpty ? $0.hostPath : $0.containerPath })
+        let host = HostDevices.list(root: hostDeviceRoot).filter { !requestedPaths.contains($0.path) }.map { (node) -> JSONValue in
+            [
+                "path": .string(node.path), "type": .string(node.type), "major": .int(node.major), "minor": .int(node.minor),
+                "fileMode": .int(node.mode), "uid": .int(node.uid), "gid": .int(node.gid),
+            ]
+        }
+        return host + requested
     }
 
     /// Deny every device, then allow what a container needs (the runtime's default nodes,

@@ -17,6 +17,20 @@ enum ContainerTerminal {
         return (UInt16(clamping: rows), UInt16(clamping: columns))
     }
 
+    /// A process whose pty berth itself proxies to a caller on a terminal (foreground
+    /// `run`/`exec -t`, no console socket) starts at the caller's window size: set on the
+    /// pty before the program runs, so it never sees a size change (and SIGWINCH) that
+    /// only catches up with the size it should have had from the start.
+    static func sizedForCaller(_ process: Spec.Process, consoleSocket: String?) -> Spec.Process {
+        guard process.terminal == true, consoleSocket == nil, isatty(0) == 1 else { return process }
+        var rows: UInt16 = 0
+        var columns: UInt16 = 0
+        guard berth_get_window_size(0, &rows, &columns) == 0, rows > 0 || columns > 0 else { return process }
+        var sized = process
+        sized.consoleSize = ["height": .int(rows), "width": .int(columns)]
+        return sized
+    }
+
     /// Opens the pty in the current mount namespace (so the peer is /dev/pts/N of the
     /// container), sends the master, then: new session, controlling terminal, stdio.
     static func attach(sendingMasterOver channel: SyncChannel, size: (UInt16, UInt16)?) throws(SystemError) {

@@ -52,6 +52,7 @@ extension Runtime {
             throw RuntimeError(.invalidConfig, error.message)
         }
         try ContainerSetup.checkTerminal(spec.process, consoleSocket: options.consoleSocket, proxied: keepTerminal)
+        if keepTerminal, let process = spec.process { spec.process = ContainerTerminal.sizedForCaller(process, consoleSocket: options.consoleSocket) }
         try SecurityModules.validate(spec.process)
         let rootPath = spec.root!.path.hasPrefix("/") ? spec.root!.path : "\(bundle)/\(spec.root!.path)"
         let rootfs: String

@@ -28,9 +28,10 @@ extension Runtime {
         default: break
         }
         var spec = try store.loadConfig(id)
-        let process = try request.process(from: spec)
-        spec.process = process
+        var process = try request.process(from: spec)
         try ContainerSetup.checkTerminal(process, consoleSocket: request.consoleSocket, proxied: !request.detach)
+        if !request.detach { process = ContainerTerminal.sizedForCaller(process, consoleSocket: request.consoleSocket) }
+        spec.process = process
         try SecurityModules.validate(process, member: "exec process")
         try ProcessAttributes.validate(spec)
         let seccomp = try ContainerSetup.seccompProfile(of: spec, source: store.configPath(id), logger: logger(for: id))

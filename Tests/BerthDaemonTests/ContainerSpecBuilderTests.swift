@@ -157,4 +157,34 @@ struct ContainerSpecBuilderTests {
         let merged = ContainerManager.merged(old, new)
         #expect(merged.memoryLimitInBytes == 100 && merged.cpuQuota == 7)
     }
+
+    @Test("a privileged container gets the host's device nodes (nested ones too; not pts, shm, console, links or files), a requested device replacing the host's at its path")
+    func privilegedDevices() throws {
+        let fixture = try RootfsFixture()
+        let dev = "\(fixture.path)/dev"
+        for directory in ["pts", "shm", "net", "disk/by-id"] {
+            try FileManager.default.createDirectory(atPath: "\(dev)/\(directory)", withIntermediateDirectories: true)
+        }
+        for (name, kind, major, minor) in [("null", S_IFCHR, 1, 3), ("loop0", S_IFBLK, 7, 0), ("net/tun", S_IFCHR, 10, 200), ("console", S_IFCHR, 5, 1), ("pts/0", S_IFCHR, 136, 0)] {
+            // glibc's makedev for numbers below 256 (the macro is not imported).
+            #expect(mknod("\(dev)/\(name)", kind | 0o640, dev_t(major << 8 | minor)) == 0, "mknod \(name)")
+        }
+        #expect(chown("\(dev)/loop0", 0, 6) == 0)
+        try "not a device".write(toFile: "\(dev)/shm/file", atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: "\(dev)/disk/by-id/link", withDestinationPath: "../../loop0")
+        #expect(HostDevices.list(root: dev).map(\.path) == ["/dev/loop0", "/dev/net/tun", "/dev/null"])
+        #expect(HostDevices.list(root: dev).first == HostDevices.Node(path: "/dev/loop0", type: "b", major: 7, minor: 0, mode: 0o640, uid: 0, gid: 6))
+
+        var requested = Runtime_V1_Device()
+        requested.hostPath = "/dev/zero"
+        requested.containerPath = "/dev/null"
+        var privileged = builder(fixture.path) { $0.devices = [requested] }
+        privileged.hostDeviceRoot = dev
+        let devices = try privileged.devices(privileged: true)
+        #expect(devices.map { $0["path"]?.stringValue } == ["/dev/loop0", "/dev/net/tun", "/dev/null"])
+        #expect(devices.last?["minor"] == .int(5), "the requested /dev/zero takes /dev/null's place")
+        var unprivileged = builder(fixture.path)
+        unprivileged.hostDeviceRoot = dev
+        #expect(try unprivileged.devices(privileged: false).isEmpty)
+    }
 }

@@ -238,23 +238,41 @@ struct ContainerTests {
         #expect(((exited["resources"] as? [String: Any])?["linux"] as? [String: Any])?["memoryLimitInBytes"] as? String == "33554432")
     }
 
-    @Test("berthd killed with SIGKILL: the container keeps running and logging, no line is lost, and the restarted berthd lists and stops it; a killed shim makes its container exited with a reason")
+    @Test("berthd killed with SIGKILL: the container keeps running and logging, no line is lost, and the restarted berthd lists and stops it; one that exited meanwhile is reported with its code and time; a killed shim makes its container exited with a reason")
     func restartRecovery() throws {
         let fixture = try ContainerFixture()
         let pod = try fixture.pod("web")
         let counter = #", "command": ["sh", "-c", "i=0; while true; do echo line $i; i=$((i+1)); sleep 0.05; done"]"#
         let id = try #require(try fixture.create(pod: pod, name: "counter", config: counter)["containerId"] as? String)
         let victim = try #require(try fixture.create(pod: pod, name: "victim", config: #", "command": ["sleep", "600"]"#)["containerId"] as? String)
+        // One that exits while berthd is down, when the test says so (a file in a bind mount).
+        let trigger = try makeTemporaryDirectory(prefix: "berth-trigger")
+        defer { try? FileManager.default.removeItem(atPath: trigger) }
+        chmod(trigger, 0o755)  // the image's user (1000) looks into it
+        let brief = try #require(
+            try fixture.create(
+                pod: pod, name: "brief",
+                config: #", "command": ["sh", "-c", "while [ ! -e /trigger/go ]; do sleep 0.05; done; echo bye; exit 7"], "mounts": [{"containerPath": "/trigger", "hostPath": "\#(trigger)"}]"#
+            )["containerId"] as? String)
         _ = try fixture.wait(id, for: "CONTAINER_RUNNING")
         _ = try fixture.wait(victim, for: "CONTAINER_RUNNING")
+        _ = try fixture.wait(brief, for: "CONTAINER_RUNNING")
 
         fixture.pods.daemon.process.killNow()
+        let killed = Date()
+        try writeFile("\(trigger)/go", "")
         Thread.sleep(forTimeInterval: 1.5)
         try fixture.pods.restart()
         let status = try fixture.status(id)
         #expect(status["state"] as? String == "CONTAINER_RUNNING", "\(status)")
         let listed = try fixture.daemon.call("RuntimeService.ListContainers")
-        #expect(Set((listed["containers"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []) == [id, victim])
+        #expect(Set((listed["containers"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []) == [id, victim, brief])
+        // The exit berthd did not see: code, reason and a finish time while it was down.
+        let exited = try fixture.status(brief)
+        #expect(exited["state"] as? String == "CONTAINER_EXITED" && exited["exitCode"] as? Int == 7 && exited["reason"] as? String == "Error", "\(exited)")
+        let finished = Double(exited["finishedAt"] as? String ?? "0").map { $0 / 1e9 } ?? 0
+        #expect(finished >= killed.timeIntervalSince1970 - 0.1 && finished <= Date().timeIntervalSince1970, "finished while berthd was down: \(exited)")
+        #expect(try String(contentsOfFile: "\(fixture.logDirectory)/web/brief/0.log", encoding: .utf8).contains(" F bye"))
         #expect(try fixture.daemon.call("RuntimeService.StopContainer", #"{"containerId": "\#(id)", "timeout": "5"}"#)["error"] == nil)
         #expect(try fixture.status(id)["state"] as? String == "CONTAINER_EXITED")
         let numbers = try String(contentsOfFile: "\(fixture.logDirectory)/web/counter/0.log", encoding: .utf8).split(separator: "\n").compactMap { line -> Int? in
@@ -336,7 +354,7 @@ struct ContainerTests {
         #expect(try fixture.status(id)["reason"] as? String == "Completed")
     }
 
-    @Test("berthctl's pod and container commands: runp, create, start, pods, ps, inspectp, inspect, exec, logs, update, stop, rm, rmp, run")
+    @Test("berthctl's pod and container commands: runp, create, start, pods, ps (--latest), inspectp, inspect (-o yaml), exec, logs (--previous), update, stop, rm, stopp, rmp, run; crictl.yaml's pull-image-on-create")
     func berthctlCommands() throws {
         let fixture = try ContainerFixture()
         let directory = fixture.daemon.directory
@@ -387,6 +405,12 @@ struct ContainerTests {
         #expect(stamped.split(separator: "\n").first.map { $0.hasSuffix("Z first") && $0.split(separator: ".")[1].prefix(10).count == 10 } == true, "\(stamped)")
         #expect(try daemon.berthctl(["logs", "--since", "2000-01-01T00:00:00Z", container]).stdout == "first\nsecond\n")
         #expect(try daemon.berthctl(["logs", "--since", "1h", container]).stdout == "first\nsecond\n")
+        let noPrevious = try daemon.berthctl(["logs", "--previous", container])
+        #expect(noPrevious.status == 1 && noPrevious.stderr.contains("previous terminated container talker not found"), "\(noPrevious.stderr)")
+        let podsYAML = try daemon.berthctl(["pods", "-o", "yaml"]).stdout
+        #expect(podsYAML.hasPrefix("items:\n") && podsYAML.contains("id: \(pod)"), "\(podsYAML)")
+        let inspectYAML = try daemon.berthctl(["inspect", "-o", "yaml", container]).stdout
+        #expect(inspectYAML.contains("state: CONTAINER_RUNNING"), "\(inspectYAML)")
 
         let update = try daemon.berthctl(["update", "--memory", "67108864", container])
         #expect(update.status == 0 && update.stdout == container + "\n", "\(update.stderr)")
@@ -397,10 +421,23 @@ struct ContainerTests {
         #expect(refused.status == 1 && refused.stderr.contains("is running, please stop it first"), "\(refused.stderr)")
         #expect(try daemon.berthctl(["stop", "-t", "1", container]).stdout == container + "\n")
         #expect(try daemon.berthctl(["ps", "-a", "--state", "exited", "-q"]).stdout == container + "\n")
+        // The kubelet's restart: attempt 1 of the same name; --previous reads attempt 0's log.
+        try writeFile(
+            "\(directory)/container-1.json",
+            #"{"metadata": {"name": "talker", "attempt": 1}, "image": {"image": "\#(fixture.image.reference)"}, "log_path": "talker/1.log", "command": ["sh", "-c", "echo third"]}"#)
+        let next = try daemon.berthctl(["create", pod, "\(directory)/container-1.json", "\(directory)/pod.json"])
+        let restarted = next.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(next.status == 0 && restarted.count == 64, "\(next.stderr)")
+        #expect(try daemon.berthctl(["ps", "--latest", "-q"]).stdout == restarted + "\n")
+        #expect(try daemon.berthctl(["logs", "--previous", restarted]).stdout == "first\nsecond\n")
+        #expect(try daemon.berthctl(["rm", restarted]).stdout == restarted + "\n")
         #expect(try daemon.berthctl(["rm", container]).stdout == container + "\n")
         #expect(!FileManager.default.fileExists(atPath: "\(fixture.logDirectory)/ctl/talker/0.log"), "rm removes the log file")
+        #expect(try daemon.berthctl(["stopp", pod]).stdout == "Stopped sandbox \(pod)\n")
+        #expect(try daemon.berthctl(["pods", "-q", "--state", "notready"]).stdout == pod + "\n")
+        // As crictl: -f stops only a pod that is still ready.
         let rmp = try daemon.berthctl(["rmp", "-f", pod])
-        #expect(rmp.stdout == "Stopped sandbox \(pod)\nRemoved sandbox \(pod)\n", "\(rmp)")
+        #expect(rmp.stdout == "Removed sandbox \(pod)\n", "\(rmp)")
 
         let run = try daemon.berthctl(["run", "--no-pull", "\(directory)/container.json", "\(directory)/pod.json"])
         #expect(run.status == 0 && run.stdout.trimmingCharacters(in: .whitespacesAndNewlines).count == 64, "\(run.stderr)")
@@ -408,5 +445,15 @@ struct ContainerTests {
         #expect(try daemon.berthctl(["pods", "-q"]).stdout.isEmpty)
         let missing = try daemon.berthctl(["create", pod, "\(directory)/nothing.json", "\(directory)/pod.json"])
         #expect(missing.status == 1 && missing.stderr.contains("nothing.json"), "\(missing.stderr)")
+
+        // crictl.yaml's pull-image-on-create: create pulls an image that is not there.
+        #expect(try daemon.berthctl(["rmi", fixture.image.reference]).status == 0)
+        try writeFile("\(directory)/crictl.yaml", "pull-image-on-create: true\n")
+        let pulledPod = try daemon.berthctl(["runp", "\(directory)/pod.json"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let pulling = try daemon.berthctl(["create", pulledPod, "\(directory)/container.json", "\(directory)/pod.json"])
+        #expect(pulling.status == 0 && pulling.stderr.contains("Pulling container image"), "\(pulling.stderr)")
+        #expect(try daemon.berthctl(["images", "-q"]).stdout == "\(fixture.image.configDigest)\n")
+        #expect(try daemon.berthctl(["rmp", "-f", "-a"]).status == 0)
+        try writeFile("\(directory)/crictl.yaml", "")
     }
 }

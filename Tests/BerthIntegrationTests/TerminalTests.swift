@@ -94,7 +94,7 @@ struct TerminalTests {
         #expect(try sandbox.berth(["delete", "-f", running]).status == 0)
     }
 
-    @Test("exec -t on a terminal: the caller's size at start, and window size changes follow (SIGWINCH)")
+    @Test("exec -t and run on a terminal: the caller's size before the program starts, and window size changes follow (SIGWINCH)")
     func windowSize() throws {
         let sandbox = try Sandbox()
         let id = sandbox.newID("winch")
@@ -110,7 +110,21 @@ struct TerminalTests {
         // A terminal ends lines with "\r\n" (one Character in Swift).
         let sizes = output.stdout.replacingOccurrences(of: "\r", with: "").split(separator: "\n").map(String.init)
         #expect(sizes == ["30 100", "50 132"], "\(output.stdout)")
+
+        // The caller's size is on the pty before the program starts (not set after it, which
+        // would also send it a SIGWINCH it has no reason for): the probe reads it first thing.
+        let probed = try execute("/usr/bin/python3", [
+            "\(Binaries.packageRoot)/Tests/tools/pty_run.py", "27", "91", "27", "91", "0", Binaries.berth, "--root", sandbox.root, "exec", "-t", id, "/bin/probe", "report",
+        ])
+        #expect(probed.stdout.contains(#""terminalSize":{"columns":91,"rows":27}"#) || probed.stdout.contains(#""terminalSize":{"rows":27,"columns":91}"#), "\(probed.stdout)")
         #expect(try sandbox.berth(["delete", "-f", id]).status == 0)
+
+        let runID = sandbox.newID("winch-run")
+        try terminalConfig(sandbox, runID, args: ["/bin/probe", "report"])
+        let run = try execute("/usr/bin/python3", [
+            "\(Binaries.packageRoot)/Tests/tools/pty_run.py", "33", "77", "33", "77", "0", Binaries.berth, "--root", sandbox.root, "run", "-b", sandbox.bundle, runID,
+        ])
+        #expect(run.stdout.contains(#""columns":77"#) && run.stdout.contains(#""rows":33"#), "\(run.stdout)")
     }
 
     @Test("exec -t with more input than the terminal buffers: input and output both keep flowing")

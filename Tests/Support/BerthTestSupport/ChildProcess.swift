@@ -60,11 +60,19 @@ public final class ChildProcess: Sendable {
         return code
     }
 
-    /// Waits for the exit; after `timeout` seconds the child is killed and this throws.
+    /// Waits for the exit; after `timeout` seconds the child is stopped and this throws.
+    /// With a `grace`, it first gets SIGTERM and that long to clean up (the client smoke
+    /// scripts unmount and remove what they made in their TERM trap, which bash runs once
+    /// the step it waits for ends: their steps are bounded), then SIGKILL.
     @discardableResult
-    public func waitOrKill(timeout: Double) throws -> Int32 {
+    public func waitOrKill(timeout: Double, grace: Double = 0) throws -> Int32 {
         if let status = wait(timeout: timeout) { return status }
-        kill(pid, SIGKILL)
+        if grace > 0 {
+            kill(pid, SIGTERM)
+            if wait(timeout: grace) == nil { kill(pid, SIGKILL) }
+        } else {
+            kill(pid, SIGKILL)
+        }
         wait(timeout: nil)
         throw ChildProcessError.timedOut(commandLine, timeout)
     }

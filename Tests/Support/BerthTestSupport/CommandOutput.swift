@@ -10,7 +10,8 @@ public struct CommandOutput: Sendable {
 /// Runs a program to completion with optional stdin, capturing its output in files (not
 /// pipes: a container that `create` or `run -d` leaves behind inherits berth's stdout and
 /// stderr and would keep a pipe open forever). A program still running after `timeout`
-/// seconds is killed and this throws, naming it.
+/// seconds gets SIGTERM (SIGKILL 90 s later) and this throws, naming it and showing its
+/// output so far.
 @discardableResult
 public func runCommand(
     _ path: String, _ arguments: [String], stdin: String? = nil, environment: [String: String]? = nil,
@@ -26,7 +27,7 @@ public func runCommand(
     func contents(_ name: String) -> String { (try? String(contentsOfFile: "\(directory)/\(name)", encoding: .utf8)) ?? "" }
     let status: Int32
     do {
-        status = try child.waitOrKill(timeout: timeout)
+        status = try child.waitOrKill(timeout: timeout, grace: 90)
     } catch {
         // A killed command's output so far says where it hung; without it a CI log shows
         // only that it did.
