@@ -179,7 +179,7 @@ struct ContainerSpecBuilder {
     }
 
     /// The default set with the security context's adds and drops ("ALL" in either);
-    /// privileged: every capability this kernel has.
+    /// privileged: every capability this kernel has and berthd may pass on.
     func capabilities(privileged: Bool) throws(RPCError) -> [String] {
         let known = Self.kernelCapabilities()
         if privileged { return known }
@@ -218,9 +218,17 @@ struct ContainerSpecBuilder {
     }
 
     /// The names up to /proc/sys/kernel/cap_last_cap.
-    static func kernelCapabilities() -> [String] {
+    /// What berthd itself can hand on: the capabilities of the kernel that are in its own
+    /// bounding set (as containerd's privileged containers get its current ones). Where root
+    /// lacks one (CAP_SYS_RESOURCE on some hosts), asking the runtime for it would fail.
+    static func kernelCapabilities(status: String? = try? FileSystem.readText("/proc/self/status")) -> [String] {
         let last = (try? FileSystem.readText("/proc/sys/kernel/cap_last_cap")).flatMap { Int($0.trimmingSpacesAndNewlines) } ?? 40
-        return Array(CapabilitySets.names.prefix(min(last + 1, CapabilitySets.names.count)))
+        let known = Array(CapabilitySets.names.prefix(min(last + 1, CapabilitySets.names.count)))
+        let bounding = status?.split(separator: "\n").first { $0.hasPrefix("CapBnd:") }.flatMap { line in
+            UInt64(line.dropFirst("CapBnd:".count).filter { !$0.isWhitespace }, radix: 16)
+        }
+        guard let bounding else { return known }
+        return known.enumerated().filter { bounding & (1 << UInt64($0.offset)) != 0 }.map(\.element)
     }
 
     // MARK: Namespaces and mounts

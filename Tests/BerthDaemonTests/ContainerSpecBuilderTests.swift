@@ -187,4 +187,12 @@ struct ContainerSpecBuilderTests {
         unprivileged.hostDeviceRoot = dev
         #expect(try unprivileged.devices(privileged: false).isEmpty)
     }
+
+    @Test("privileged means every capability berthd's own bounding set holds (a host's root may lack one)")
+    func privilegedCapabilities() {
+        let all = ContainerSpecBuilder.kernelCapabilities(status: "Name:\tberthd\nCapBnd:\t000001ffffffffff\n")
+        #expect(all.contains("CAP_SYS_RESOURCE") && all.contains("CAP_SYS_ADMIN"))
+        let lacking = ContainerSpecBuilder.kernelCapabilities(status: "CapPrm:\t000001fffeffffff\nCapBnd:\t000001fffeffffff\n")
+        #expect(!lacking.contains("CAP_SYS_RESOURCE") && lacking.contains("CAP_SYS_ADMIN") && lacking.count == all.count - 1)
+    }
 }

@@ -217,6 +217,32 @@ struct ContainerTests {
         _ = try execute("\(Binaries.packageRoot)/Tests/tools/portmap_cleanup.sh", [])
     }
 
+    @Test("a privileged container (in a privileged pod) gets every capability and the host's device nodes; an unprivileged one neither")
+    func privileged() throws {
+        let fixture = try ContainerFixture()
+        let pod = try fixture.pod("admin", extra: #", "linux": {"securityContext": {"privileged": true}}"#)
+        let root = #""runAsUser": {"value": "0"}"#
+        let created = try fixture.create(pod: pod, name: "admin", config: #", "command": ["sleep", "600"], "linux": {"securityContext": {"privileged": true, \#(root)}}"#)
+        let admin = try #require(created["containerId"] as? String, "\(created)")
+        let plain = try #require(try fixture.create(pod: pod, name: "plain", config: #", "command": ["sleep", "600"], "linux": {"securityContext": {\#(root)}}"#)["containerId"] as? String)
+        _ = try fixture.wait(admin, for: "CONTAINER_RUNNING")
+        _ = try fixture.wait(plain, for: "CONTAINER_RUNNING")
+        // Character and block devices of the host's /dev (not pts, shm or the console).
+        let host = try FileManager.default.contentsOfDirectory(atPath: "/dev").filter { name in
+            var info = stat()
+            return name != "console" && lstat("/dev/\(name)", &info) == 0 && (info.st_mode & S_IFMT == S_IFCHR || info.st_mode & S_IFMT == S_IFBLK)
+        }
+        let seen = Set(ContainerFixture.text(try fixture.exec(admin, ["ls", "/dev"])["stdout"]).split(separator: "\n").map(String.init))
+        #expect(Set(host).subtracting(seen).isEmpty, "missing in the privileged container: \(Set(host).subtracting(seen).sorted())")
+        let capabilities = ContainerFixture.text(try fixture.exec(admin, ["grep", "CapEff", "/proc/self/status"])["stdout"])
+        let own = try String(contentsOfFile: "/proc/self/status", encoding: .utf8).split(separator: "\n").first { $0.hasPrefix("CapBnd:") }
+        #expect(capabilities.split(separator: "\t").last == own?.split(separator: "\t").last.map { $0 + "\n" }, "every capability the host's root has: \(capabilities)")
+        let plainDevices = Set(ContainerFixture.text(try fixture.exec(plain, ["ls", "/dev"])["stdout"]).split(separator: "\n").map(String.init))
+        #expect(plainDevices.isSubset(of: ["console", "core", "fd", "full", "mqueue", "null", "ptmx", "pts", "random", "shm", "stderr", "stdin", "stdout", "termination-log", "tty", "urandom", "zero"]), "\(plainDevices.sorted())")
+        let refused = try fixture.create(pod: try fixture.pod("plain"), name: "admin", config: #", "linux": {"securityContext": {"privileged": true}}"#, start: false)
+        #expect((refused["error"] as? [String: String])?["code"] == "INVALID_ARGUMENT", "a privileged container needs a privileged pod: \(refused)")
+    }
+
     @Test("a container that ignores its stop signal is killed after the grace period (137); a memory hog over its limit is OOMKilled (137)")
     func graceAndOOM() throws {
         let fixture = try ContainerFixture()
