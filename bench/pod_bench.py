@@ -37,13 +37,16 @@ RUNC = "/usr/sbin/runc"
 
 
 def memory(pid):
-    """PSS and RSS of one process in KiB (None if it is gone)."""
-    values = {}
+    """PSS, RSS and USS (private pages: what one more such process adds) of one process
+    in KiB (None if it is gone)."""
+    values = {"Uss": 0}
     try:
         for line in open(f"/proc/{pid}/smaps_rollup"):
             field = line.split()
             if field[0] in ("Pss:", "Rss:"):
                 values[field[0][:-1]] = int(field[1])
+            elif field[0] in ("Private_Clean:", "Private_Dirty:"):
+                values["Uss"] += int(field[1])
     except OSError:
         return None
     return values
@@ -131,7 +134,7 @@ def main():
     parser.add_argument("--bin", required=True, help="directory with berthd, berth, berth-shim, berth-pause")
     parser.add_argument("-n", "--rounds", type=int, default=20)
     parser.add_argument("-w", "--warmup", type=int, default=2)
-    parser.add_argument("-k", "--pods", type=int, default=5, help="pods kept up for the memory figures")
+    parser.add_argument("-k", "--pods", type=int, default=10, help="pods kept up for the memory figures")
     parser.add_argument("-o", "--output")
     args = parser.parse_args()
 
@@ -150,6 +153,11 @@ def main():
                 subprocess.run(["umount", "-l", target], stderr=subprocess.DEVNULL)
         for bridge in bridges:
             subprocess.run(["ip", "link", "del", bridge], stderr=subprocess.DEVNULL)
+        # The pods' network namespaces made /run/netns a mount of its own (iproute2 and
+        # containerd both do): removed once no namespace is left in it.
+        if not os.listdir("/run/netns") if os.path.isdir("/run/netns") else False:
+            if any(line.split()[1] == "/run/netns" for line in open("/proc/self/mounts")):
+                subprocess.run(["umount", "/run/netns"], stderr=subprocess.DEVNULL)
         for hierarchy in os.listdir("/sys/fs/cgroup"):
             for parent in ("berth/pods", "berth", "k8s.io", "libpod_parent/conmon", "libpod_parent"):
                 try:
@@ -271,9 +279,13 @@ def podman_conmon(work, port, image, count, environment):
     try:
         run(podman + ["pull", "--tls-verify=false", image], env=env)
         for number in range(count):
-            run(podman + ["run", "-d", "--name", f"bench{number}", "--runtime", RUNC, "--network", "none", image, "/bin/sh", "-c", "echo ready; exec sleep 3600"], env=env)
+            # The image's entrypoint is `sh -c`: a plain command would only be its argument.
+            run(podman + ["run", "-d", "--name", f"bench{number}", "--runtime", RUNC, "--network", "none", "--entrypoint", "/bin/sleep", image, "3600"], env=env)
         time.sleep(1)
-        return [memory(pid) for pid in processes("conmon", directory)]
+        found = [memory(pid) for pid in processes("conmon", directory)]
+        if len(found) != count:
+            raise SystemExit(f"pod_bench: {len(found)} conmon processes for {count} podman containers")
+        return found
     finally:
         subprocess.run(podman + ["rm", "-f", "-t", "0", "-a"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         subprocess.run(podman + ["rmi", "-a", "-f"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -289,8 +301,8 @@ def report(args, samples, monitors, idle):
         print(f"  {name:40s} {medians[name]:7.1f}ms {percentile(values, 0.1):7.1f}ms {percentile(values, 0.9):7.1f}ms   {reference / medians[name]:.2f}")
 
     per_container = {"berth-shim": 2, "containerd-shim-runc-v2": 1, "conmon": 1}
-    print(f"\nmonitor memory with {args.pods} pods of one container each up (PSS / RSS in KiB, from smaps_rollup):")
-    print(f"  {'':26s} {'processes':>9s} {'PSS each':>9s} {'RSS each':>9s} {'PSS per pod':>12s}")
+    print(f"\nmonitor memory with {args.pods} pods of one container each up (KiB, from smaps_rollup; USS = private pages):")
+    print(f"  {'':26s} {'processes':>9s} {'PSS each':>9s} {'USS each':>9s} {'RSS each':>9s} {'PSS per pod':>12s}")
     figures = {}
     for name, values in monitors.items():
         values = [v for v in values if v]
@@ -299,15 +311,16 @@ def report(args, samples, monitors, idle):
             continue
         pss = statistics.median(v["Pss"] for v in values)
         rss = statistics.median(v["Rss"] for v in values)
+        uss = statistics.median(v["Uss"] for v in values)
         # berthd runs a shim for the pause process and one per container; containerd 1.6
         # one shim per pod; podman one conmon per container (its pods add an infra one).
-        figures[name] = {"count": len(values), "pss": pss, "rss": rss, "perPod": pss * per_container[name]}
-        print(f"  {name:26s} {len(values):9d} {pss:9.0f} {rss:9.0f} {pss * per_container[name]:12.0f}")
+        figures[name] = {"count": len(values), "pss": pss, "uss": uss, "rss": rss, "perPod": pss * per_container[name]}
+        print(f"  {name:26s} {len(values):9d} {pss:9.0f} {uss:9.0f} {rss:9.0f} {pss * per_container[name]:12.0f}")
     if "berth-shim" in figures:
         for other in ("conmon", "containerd-shim-runc-v2"):
             if other in figures:
-                print(f"  {other} / berth-shim: {figures[other]['pss'] / figures['berth-shim']['pss']:.2f} per process, "
-                      f"{figures[other]['perPod'] / figures['berth-shim']['perPod']:.2f} per pod")
+                print(f"  {other} / berth-shim: PSS {figures[other]['pss'] / figures['berth-shim']['pss']:.2f} per process, "
+                      f"{figures[other]['perPod'] / figures['berth-shim']['perPod']:.2f} per pod; USS {figures[other]['uss'] / figures['berth-shim']['uss']:.2f}")
 
     print("\ndaemons at rest (image pulled, no pods), KiB:")
     for name, value in idle.items():

@@ -11,7 +11,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
-rounds=20 warmup=2 pods=5 out=()
+rounds=20 warmup=2 pods=10 out=()
 while getopts ":n:w:k:o:h" opt; do
     case $opt in
         n) rounds=$OPTARG ;;

@@ -146,17 +146,25 @@ public enum SeccompFilter {
                 _ = berth_scmp_arg(&comparison, argument.index, op, argument.value, argument.valueTwo ?? 0)
                 comparisons.append(comparison)
             }
+            // libseccomp refuses two comparisons of one argument in a rule (EINVAL). As runc
+            // does, such a rule becomes one rule per comparison: the action applies when any
+            // of them matches (Docker's profiles rely on this for clone and personality).
+            let indexes = (rule.args ?? []).map(\.index)
+            let comparesOneArgumentTwice = Set(indexes).count < indexes.count
+            let ruleConditions = comparesOneArgumentTwice ? comparisons.map { [$0] } : [comparisons]
             for name in rule.names {
                 let number = seccomp_syscall_resolve_name(name)
                 if number == __NR_SCMP_ERROR {
                     loaded.skippedNames.append(name)
                     continue
                 }
-                let result = comparisons.withUnsafeBufferPointer { buffer in
-                    seccomp_rule_add_array(context, ruleAction, number, UInt32(buffer.count), buffer.baseAddress)
-                }
-                if result != 0 {
-                    throw SeccompError(message: "\(field): add \(name): \(String(cString: strerror(-result)))")
+                for conditions in ruleConditions {
+                    let result = conditions.withUnsafeBufferPointer { buffer in
+                        seccomp_rule_add_array(context, ruleAction, number, UInt32(buffer.count), buffer.baseAddress)
+                    }
+                    if result != 0 {
+                        throw SeccompError(message: "\(field): add \(name): \(String(cString: strerror(-result)))")
+                    }
                 }
             }
         }

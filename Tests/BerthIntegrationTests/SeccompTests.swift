@@ -153,4 +153,69 @@ struct SeccompTests {
         #expect(output.status == 0, "\(output.stderr)")
         #expect(output.stderr.contains("seccomp: skipping syscall frobnicate_the_kernel"), "\(output.stderr)")
     }
+
+    @Test("SCMP_ACT_TRAP sends SIGSYS, SCMP_ACT_TRACE without a tracer fails the call with ENOSYS, SCMP_ACT_LOG allows it")
+    func trapTraceLog() throws {
+        let sandbox = try Sandbox()
+        let trap = sandbox.newID("trap")
+        try sandbox.writeConfig(id: trap, args: ["/bin/mkdir", "/tmp/trapped"]) { set(&$0, ["linux", "seccomp"], mkdirProfile("SCMP_ACT_TRAP")) }
+        let trapped = try sandbox.berth(["run", "-b", sandbox.bundle, trap])
+        #expect(trapped.status == 128 + SIGSYS, "\(trapped.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(sandbox.rootfs)/tmp/trapped"))
+
+        let trace = sandbox.newID("trace")
+        try sandbox.writeConfig(id: trace, args: ["/bin/sh", "-c", "mkdir /tmp/traced 2>&1; echo after"]) { set(&$0, ["linux", "seccomp"], mkdirProfile("SCMP_ACT_TRACE")) }
+        let traced = try sandbox.berth(["run", "-b", sandbox.bundle, trace])
+        #expect(traced.status == 0 && traced.stdout.contains("Function not implemented") && traced.stdout.contains("after"), "\(traced.stdout) \(traced.stderr)")
+
+        let log = sandbox.newID("log")
+        try sandbox.writeConfig(id: log, args: ["/bin/mkdir", "/tmp/logged"]) { set(&$0, ["linux", "seccomp"], mkdirProfile("SCMP_ACT_LOG")) }
+        let logged = try sandbox.berth(["run", "-b", sandbox.bundle, log])
+        #expect(logged.status == 0, "\(logged.stderr)")
+        #expect(FileManager.default.fileExists(atPath: "\(sandbox.rootfs)/tmp/logged"))
+        for id in [trap, trace, log] { #expect(sandbox.leftovers(id: id).isEmpty) }
+    }
+
+    @Test("argument conditions: chmod refused for mode 0700 (SCMP_CMP_EQ) or any mode giving others rwx (SCMP_CMP_MASKED_EQ); two comparisons of one argument become two rules, as in runc")
+    func argumentConditions() throws {
+        let sandbox = try Sandbox(tools: ["sh", "touch", "chmod", "echo", "stat"])
+        let id = sandbox.newID("args")
+        var profile = mkdirProfile("SCMP_ACT_ERRNO")
+        // libseccomp takes one comparison per argument and rule: the action applies when
+        // either matches.
+        profile["syscalls"] = [[
+            "names": ["chmod"], "action": "SCMP_ACT_ERRNO",
+            "args": [["index": 1, "value": 0o700, "op": "SCMP_CMP_EQ"], ["index": 1, "value": 0o007, "valueTwo": 0o007, "op": "SCMP_CMP_MASKED_EQ"]],
+        ]]
+        let script = "touch /tmp/f; chmod 700 /tmp/f 2>&1; chmod 757 /tmp/f 2>&1; chmod 750 /tmp/f && stat -c %a /tmp/f"
+        try sandbox.writeConfig(id: id, args: ["/bin/sh", "-c", script]) { set(&$0, ["linux", "seccomp"], profile) }
+        let output = try sandbox.berth(["run", "-b", sandbox.bundle, id])
+        #expect(output.status == 0, "\(output.stderr)")
+        let lines = output.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3 && lines[0].contains("Operation not permitted") && lines[1].contains("Operation not permitted") && lines[2] == "750", "\(output.stdout)")
+        #expect(sandbox.leftovers(id: id).isEmpty)
+    }
+
+    @Test("defaultAction SCMP_ACT_ERRNO with defaultErrnoRet: every syscall this kernel has allowed but mkdir, which fails with that errno; the TSYNC, LOG and SPEC_ALLOW flags are accepted")
+    func defaultErrnoAndFlags() throws {
+        let header = try String(contentsOfFile: "/usr/include/x86_64-linux-gnu/asm/unistd_64.h", encoding: .utf8)
+        let names = header.split(separator: "\n").compactMap { line -> String? in
+            guard line.hasPrefix("#define __NR_") else { return nil }
+            return String(line.dropFirst("#define __NR_".count).split(separator: " ")[0])
+        }.filter { $0 != "mkdir" && $0 != "mkdirat" }
+        #expect(names.count > 300)
+        let sandbox = try Sandbox()
+        let id = sandbox.newID("allowlist")
+        try sandbox.writeConfig(id: id, args: ["/bin/sh", "-c", "mkdir /tmp/refused 2>&1; grep Seccomp: /proc/self/status"]) {
+            set(&$0, ["linux", "seccomp"], [
+                "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": Int(EROFS), "architectures": ["SCMP_ARCH_X86_64"],
+                "flags": ["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"],
+                "syscalls": [["names": names, "action": "SCMP_ACT_ALLOW"]],
+            ])
+        }
+        let output = try sandbox.berth(["run", "-b", sandbox.bundle, id])
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(output.stdout.contains("Read-only file system") && output.stdout.contains("Seccomp:\t2"), "\(output.stdout)")
+        #expect(sandbox.leftovers(id: id).isEmpty)
+    }
 }
