@@ -1,10 +1,10 @@
 import BerthSystem
 import SwiftProtobuf
 
-/// The pod and container config files of `runp`, `create` and `run`: protobuf JSON, with
-/// the proto field names crictl's files use (`log_directory`, `security_context`) or
-/// their JSON names (`logDirectory`); enums by number or name; unknown fields ignored, as
-/// crictl ignores them.
+/// The pod and container config files of `runp`, `create` and `run`: protobuf JSON or
+/// YAML (as crictl reads both), with the proto field names crictl's files use
+/// (`log_directory`, `security_context`) or their JSON names (`logDirectory`); enums by
+/// number or name; unknown fields ignored, as crictl ignores them.
 enum CRIConfigFile {
     static func load<Message: SwiftProtobuf.Message>(_ path: String, as type: Message.Type, what: String) throws(CommandError) -> Message {
         let bytes: [UInt8]
@@ -13,9 +13,20 @@ enum CRIConfigFile {
         } catch {
             throw CommandError("load \(what): config at \(path) not found (\(error))")
         }
-        let text = String(decoding: bytes, as: UTF8.self)
-        guard text.drop(while: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }).first == "{" else {
-            throw CommandError("load \(what): \(path) is not JSON (berthctl reads JSON config files; convert YAML with e.g. `yq -o json`)")
+        var text = String(decoding: bytes, as: UTF8.self)
+        // JSON, or YAML as crictl takes it (turned into JSON first, as sigs.k8s.io/yaml does).
+        if text.drop(while: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }).first != "{" {
+            do {
+                let document = try YAMLDocument.parse(text)
+                guard document.objectValue != nil else { throw CommandError("load \(what): \(path): the document is not a mapping") }
+                text = document.serialized()
+            } catch let error as YAMLDocument.ParseError {
+                throw CommandError("load \(what): \(path): \(error)")
+            } catch let error as CommandError {
+                throw error
+            } catch {
+                throw CommandError("load \(what): \(path): \(error)")
+            }
         }
         var options = JSONDecodingOptions()
         options.ignoreUnknownFields = true

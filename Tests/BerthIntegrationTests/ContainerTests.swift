@@ -217,6 +217,40 @@ struct ContainerTests {
         _ = try execute("\(Binaries.packageRoot)/Tests/tools/portmap_cleanup.sh", [])
     }
 
+    @Test("pod and container settings reach the container: DNS config, sysctls, read-only rootfs, read-only and recursive read-only mounts, a device, the node's network")
+    func settings() throws {
+        let fixture = try ContainerFixture()
+        let pod = try fixture.pod(
+            "tuned",
+            extra: #", "dnsConfig": {"servers": ["10.9.9.9"], "searches": ["a.example", "b.example"], "options": ["ndots:3"]}, "linux": {"sysctls": {"net.ipv4.ip_unprivileged_port_start": "100", "kernel.shm_rmid_forced": "1"}}"#)
+        let volume = try makeTemporaryDirectory(prefix: "berth-volume")
+        defer { try? FileManager.default.removeItem(atPath: volume) }
+        chmod(volume, 0o755)
+        let config = #"""
+            , "command": ["sleep", "600"], "linux": {"securityContext": {"readonlyRootfs": true, "runAsUser": {"value": "0"}}},
+            "mounts": [{"containerPath": "/ro", "hostPath": "\#(volume)", "readonly": true}, {"containerPath": "/rro", "hostPath": "\#(volume)", "readonly": true, "recursiveReadOnly": true}],
+            "devices": [{"containerPath": "/dev/mynull", "hostPath": "/dev/null", "permissions": "rw"}]
+            """#
+        let created = try fixture.create(pod: pod, name: "tuned", config: config)
+        let id = try #require(created["containerId"] as? String, "\(created)")
+        _ = try fixture.wait(id, for: "CONTAINER_RUNNING")
+        func run(_ script: String) throws -> String { ContainerFixture.text(try fixture.exec(id, ["sh", "-c", script])["stdout"]) }
+        let resolv = try run("cat /etc/resolv.conf")
+        #expect(resolv.contains("nameserver 10.9.9.9") && resolv.contains("search a.example b.example") && resolv.contains("options ndots:3"), "\(resolv)")
+        #expect(try run("cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/kernel/shm_rmid_forced") == "100\n1\n")
+        #expect(try run("touch /written 2>&1; touch /ro/written 2>&1; touch /rro/written 2>&1; true").components(separatedBy: "Read-only file system").count == 4)
+        #expect(try run("grep ' /rro ' /proc/self/mountinfo").contains(" ro"), "the recursive read-only mount is read-only")
+        #expect(try run("stat -c '%t %T %F' /dev/mynull; echo data > /dev/mynull && echo written") == "1 3 character special file\nwritten\n")
+        #expect(!FileManager.default.fileExists(atPath: "\(volume)/written"))
+
+        // NODE network: the container is in the host's network namespace.
+        let node = try fixture.pod("node", extra: #", "linux": {"securityContext": {"namespaceOptions": {"network": "NODE"}}}"#)
+        let onNode = try #require(try fixture.create(pod: node, name: "onnode", config: #", "command": ["sleep", "600"]"#)["containerId"] as? String)
+        _ = try fixture.wait(onNode, for: "CONTAINER_RUNNING")
+        let namespace = ContainerFixture.text(try fixture.exec(onNode, ["readlink", "/proc/self/ns/net"])["stdout"])
+        #expect(namespace == (try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")) + "\n", "\(namespace)")
+    }
+
     @Test("a privileged container (in a privileged pod) gets every capability and the host's device nodes; an unprivileged one neither")
     func privileged() throws {
         let fixture = try ContainerFixture()
@@ -362,10 +396,12 @@ struct ContainerTests {
 
     @Test("runc as a RuntimeClass handler runs the pause container and the pod's containers")
     func runcHandler() throws {
+        // The whole lifecycle with runc: pod, container, exec, network, logs, stop, remove.
         let fixture = try ContainerFixture(handlers: "[runtime.handlers]\nrunc = \"/usr/sbin/runc\"\n")
         try writeFile("\(fixture.daemon.directory)/crictl.yaml", "")
-        try writeFile("\(fixture.daemon.directory)/pod.json", #"{"metadata": {"name": "web", "namespace": "default", "uid": "u-web"}, "log_directory": "\#(fixture.logDirectory)/web"}"#)
-        let runp = try fixture.daemon.berthctl(["runp", "--runtime", "runc", "\(fixture.daemon.directory)/pod.json"])
+        // crictl's YAML form of a pod config.
+        try writeFile("\(fixture.daemon.directory)/pod.yaml", "metadata:\n  name: web\n  namespace: default\n  uid: u-web\nlog_directory: \(fixture.logDirectory)/web  # logs\n")
+        let runp = try fixture.daemon.berthctl(["runp", "--runtime", "runc", "\(fixture.daemon.directory)/pod.yaml"])
         let pod = runp.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(runp.status == 0, "berthctl runp -r runc: \(runp.stderr)")
         let id = try #require(try fixture.create(pod: pod, name: "app")["containerId"] as? String)
@@ -376,8 +412,22 @@ struct ContainerTests {
         #expect(pods?.first?["runtimeHandler"] as? String == "runc")
         let unknown = try fixture.daemon.call("RuntimeService.RunPodSandbox", #"{"runtimeHandler": "kata", "config": {"metadata": {"name": "x", "namespace": "default", "uid": "u"}}}"#)
         #expect((unknown["error"] as? [String: String])?["details"]?.contains("kata") == true, "\(unknown)")
+        // The pod's network: the host's bridge is reachable from a container of a runc pod
+        // (ping needs root's CAP_NET_RAW; the image's user is 1000).
+        let pinger = try #require(
+            try fixture.create(
+                pod: pod, name: "pinger",
+                config: #", "command": ["ping", "-c", "1", "-W", "3", "\#(fixture.pods.subnet).1"], "linux": {"securityContext": {"runAsUser": {"value": "0"}}}"#
+            )["containerId"] as? String)
+        let pinged = try fixture.wait(pinger, for: "CONTAINER_EXITED")
+        #expect(pinged["exitCode"] == nil && pinged["reason"] as? String == "Completed", "container to host over the bridge: \(pinged)")
+        try waitFor { ((try? String(contentsOfFile: "\(fixture.logDirectory)/web/app/0.log", encoding: .utf8)) ?? "").contains("hello from berth") }
         #expect(try fixture.daemon.call("RuntimeService.StopContainer", #"{"containerId": "\#(id)", "timeout": "5"}"#)["error"] == nil)
         #expect(try fixture.status(id)["reason"] as? String == "Completed")
+        #expect(try fixture.daemon.call("RuntimeService.RemovePodSandbox", #"{"podSandboxId": "\#(pod)"}"#)["error"] == nil)
+        let left = try fixture.leftovers(pods: [pod])
+        #expect(left.isEmpty, "\(left)")
+        #expect(try execute("/usr/sbin/runc", ["--root", "\(fixture.daemon.directory)/state/runtime/runc", "list", "-q"]).stdout.isEmpty)
     }
 
     @Test("berthctl's pod and container commands: runp, create, start, pods, ps (--latest), inspectp, inspect (-o yaml), exec, logs (--previous), update, stop, rm, stopp, rmp, run; crictl.yaml's pull-image-on-create")

@@ -110,7 +110,7 @@ struct UserNamespaceTests {
         #expect(sandbox.leftovers(id: id).isEmpty)
     }
 
-    @Test("idmapped mounts: mappings on a bind mount, and the idmap option with the container's own mappings")
+    @Test("idmapped mounts: mappings on a bind mount, and the idmap and ridmap options with the container's own mappings")
     func idmappedMounts() throws {
         let sandbox = try userNamespaceSandbox()
         let source = "\(sandbox.directory)/shared"
@@ -131,16 +131,19 @@ struct UserNamespaceTests {
 
         // In a user namespace with the same mappings: root's files are the container root's,
         // and what it creates belongs to root on the host.
-        let mapped = sandbox.newID("idmap")
-        try sandbox.writeConfig(id: mapped, args: ["/bin/sh", "-c", "stat -c =%u=%g= /mnt/owned-by-root; touch /mnt/made-inside && echo made"]) { config in
-            addUserNamespace(&config)
-            append(&config, ["mounts"], ["destination": "/mnt", "type": "bind", "source": source, "options": ["bind", "idmap"]])
+        // ridmap: the same, recursively (a bind mount below the source is mapped too).
+        for option in ["idmap", "ridmap"] {
+            let mapped = sandbox.newID(option)
+            try sandbox.writeConfig(id: mapped, args: ["/bin/sh", "-c", "stat -c =%u=%g= /mnt/owned-by-root; touch /mnt/made-\(option) && echo made"]) { config in
+                addUserNamespace(&config)
+                append(&config, ["mounts"], ["destination": "/mnt", "type": "bind", "source": source, "options": [option == "idmap" ? "bind" : "rbind", option]])
+            }
+            let second = try sandbox.berth(["run", "-b", sandbox.bundle, mapped])
+            #expect(second.status == 0, "\(option): \(second.stderr)")
+            #expect(second.stdout.contains("=0=0=") && second.stdout.contains("made"), "\(option): \(second.stdout)")
+            let attributes = try FileManager.default.attributesOfItem(atPath: "\(source)/made-\(option)")
+            #expect(attributes[.ownerAccountID] as? Int == 0)
         }
-        let second = try sandbox.berth(["run", "-b", sandbox.bundle, mapped])
-        #expect(second.status == 0, "\(second.stderr)")
-        #expect(second.stdout.contains("=0=0=") && second.stdout.contains("made"), "\(second.stdout)")
-        let attributes = try FileManager.default.attributesOfItem(atPath: "\(source)/made-inside")
-        #expect(attributes[.ownerAccountID] as? Int == 0)
 
         let refused = sandbox.newID("idmap")
         try sandbox.writeConfig(id: refused, args: ["/bin/probe"]) { config in
