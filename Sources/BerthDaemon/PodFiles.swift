@@ -56,11 +56,22 @@ enum PodFiles {
         rmdir(path)
     }
 
-    /// Removes an (empty) cgroup directory in every hierarchy that has it.
+    /// Removes a cgroup, and the empty cgroups below it, in every hierarchy that has it.
     static func removeCgroup(_ path: String) {
         for hierarchy in (try? FileSystem.listDirectory("/sys/fs/cgroup")) ?? [] {
-            rmdir("/sys/fs/cgroup/\(hierarchy)\(path)")
+            removeEmptyTree("/sys/fs/cgroup/\(hierarchy)\(path)")
         }
-        rmdir("/sys/fs/cgroup\(path)")
+        removeEmptyTree("/sys/fs/cgroup\(path)")
+    }
+
+    /// A cgroup and the cgroups below it, deepest first: a runtime whose create failed
+    /// may leave its container's cgroup inside the pod's (crun does), which would keep
+    /// the pod's from going. A cgroup that still has processes stays (EBUSY).
+    private static func removeEmptyTree(_ directory: String) {
+        for entry in (try? FileSystem.listDirectory(directory)) ?? [] {
+            var info = stat()
+            if lstat("\(directory)/\(entry)", &info) == 0, info.st_mode & S_IFMT == S_IFDIR { removeEmptyTree("\(directory)/\(entry)") }
+        }
+        rmdir(directory)
     }
 }

@@ -430,6 +430,26 @@ struct ContainerTests {
         #expect(try execute("/usr/sbin/runc", ["--root", "\(fixture.daemon.directory)/state/runtime/runc", "list", "-q"]).stdout.isEmpty)
     }
 
+    @Test("crun as a RuntimeClass handler (wrapped to see cgroup v1 only on this hybrid host) runs the pause container and a container: exec, logs, stop, remove; nothing left", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/crun")))
+    func crunHandler() throws {
+        let fixture = try ContainerFixture(handlers: "[runtime.handlers]\ncrun = \"\(Binaries.packageRoot)/Tests/tools/crun-v1-only.sh\"\n")
+        let pod = try fixture.pod("web", handler: "crun")
+        let id = try #require(try fixture.create(pod: pod, name: "app")["containerId"] as? String)
+        _ = try fixture.wait(id, for: "CONTAINER_RUNNING")
+        let identity = try fixture.exec(id, ["sh", "-c", "id -u; hostname"])
+        #expect(ContainerFixture.text(identity["stdout"]) == "1000\nweb\n", "\(identity)")
+        let listed = try fixture.daemon.call("RuntimeService.ListPodSandbox")["items"] as? [[String: Any]]
+        #expect(listed?.first?["runtimeHandler"] as? String == "crun")
+        #expect(!(try execute("/usr/bin/crun", ["--root", "\(fixture.daemon.directory)/state/runtime/crun", "list", "-q"]).stdout.isEmpty), "crun holds the containers")
+        try waitFor { ((try? String(contentsOfFile: "\(fixture.logDirectory)/web/app/0.log", encoding: .utf8)) ?? "").contains("hello from berth") }
+        #expect(try fixture.daemon.call("RuntimeService.StopContainer", #"{"containerId": "\#(id)", "timeout": "5"}"#)["error"] == nil)
+        #expect(try fixture.status(id)["reason"] as? String == "Completed")
+        #expect(try fixture.daemon.call("RuntimeService.RemovePodSandbox", #"{"podSandboxId": "\#(pod)"}"#)["error"] == nil)
+        let left = try fixture.leftovers(pods: [pod])
+        #expect(left.isEmpty, "\(left)")
+        #expect(try execute("/usr/bin/crun", ["--root", "\(fixture.daemon.directory)/state/runtime/crun", "list", "-q"]).stdout.isEmpty)
+    }
+
     @Test("berthctl's pod and container commands: runp, create, start, pods, ps (--latest), inspectp, inspect (-o yaml), exec, logs (--previous), update, stop, rm, stopp, rmp, run; crictl.yaml's pull-image-on-create")
     func berthctlCommands() throws {
         let fixture = try ContainerFixture()
