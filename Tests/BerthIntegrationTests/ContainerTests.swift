@@ -76,6 +76,18 @@ final class ContainerFixture {
         ((try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init).filter { $0.contains(daemon.directory) }
     }
 
+    /// The end of a RuntimeClass handler's lifecycle test: the container's first log line,
+    /// stop (Completed), the pod removed; nothing left, the handler's runtime holds nothing.
+    func finishHandlerPod(_ pod: String, container id: String, runtime: String, handler: String) throws {
+        try waitFor { ((try? String(contentsOfFile: "\(self.logDirectory)/web/app/0.log", encoding: .utf8)) ?? "").contains("hello from berth") }
+        #expect(try daemon.call("RuntimeService.StopContainer", #"{"containerId": "\#(id)", "timeout": "5"}"#)["error"] == nil)
+        #expect(try status(id)["reason"] as? String == "Completed")
+        #expect(try daemon.call("RuntimeService.RemovePodSandbox", #"{"podSandboxId": "\#(pod)"}"#)["error"] == nil)
+        let left = try leftovers(pods: [pod])
+        #expect(left.isEmpty, "\(left)")
+        #expect(try execute(runtime, ["--root", "\(daemon.directory)/state/runtime/\(handler)", "list", "-q"]).stdout.isEmpty)
+    }
+
     deinit { try? FileManager.default.removeItem(atPath: registryDirectory) }
 }
 
@@ -421,13 +433,7 @@ struct ContainerTests {
             )["containerId"] as? String)
         let pinged = try fixture.wait(pinger, for: "CONTAINER_EXITED")
         #expect(pinged["exitCode"] == nil && pinged["reason"] as? String == "Completed", "container to host over the bridge: \(pinged)")
-        try waitFor { ((try? String(contentsOfFile: "\(fixture.logDirectory)/web/app/0.log", encoding: .utf8)) ?? "").contains("hello from berth") }
-        #expect(try fixture.daemon.call("RuntimeService.StopContainer", #"{"containerId": "\#(id)", "timeout": "5"}"#)["error"] == nil)
-        #expect(try fixture.status(id)["reason"] as? String == "Completed")
-        #expect(try fixture.daemon.call("RuntimeService.RemovePodSandbox", #"{"podSandboxId": "\#(pod)"}"#)["error"] == nil)
-        let left = try fixture.leftovers(pods: [pod])
-        #expect(left.isEmpty, "\(left)")
-        #expect(try execute("/usr/sbin/runc", ["--root", "\(fixture.daemon.directory)/state/runtime/runc", "list", "-q"]).stdout.isEmpty)
+        try fixture.finishHandlerPod(pod, container: id, runtime: "/usr/sbin/runc", handler: "runc")
     }
 
     @Test("crun as a RuntimeClass handler (wrapped to see cgroup v1 only on this hybrid host) runs the pause container and a container: exec, logs, stop, remove; nothing left", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/crun")))
@@ -441,13 +447,7 @@ struct ContainerTests {
         let listed = try fixture.daemon.call("RuntimeService.ListPodSandbox")["items"] as? [[String: Any]]
         #expect(listed?.first?["runtimeHandler"] as? String == "crun")
         #expect(!(try execute("/usr/bin/crun", ["--root", "\(fixture.daemon.directory)/state/runtime/crun", "list", "-q"]).stdout.isEmpty), "crun holds the containers")
-        try waitFor { ((try? String(contentsOfFile: "\(fixture.logDirectory)/web/app/0.log", encoding: .utf8)) ?? "").contains("hello from berth") }
-        #expect(try fixture.daemon.call("RuntimeService.StopContainer", #"{"containerId": "\#(id)", "timeout": "5"}"#)["error"] == nil)
-        #expect(try fixture.status(id)["reason"] as? String == "Completed")
-        #expect(try fixture.daemon.call("RuntimeService.RemovePodSandbox", #"{"podSandboxId": "\#(pod)"}"#)["error"] == nil)
-        let left = try fixture.leftovers(pods: [pod])
-        #expect(left.isEmpty, "\(left)")
-        #expect(try execute("/usr/bin/crun", ["--root", "\(fixture.daemon.directory)/state/runtime/crun", "list", "-q"]).stdout.isEmpty)
+        try fixture.finishHandlerPod(pod, container: id, runtime: "/usr/bin/crun", handler: "crun")
     }
 
     @Test("berthctl's pod and container commands: runp, create, start, pods, ps (--latest), inspectp, inspect (-o yaml), exec, logs (--previous), update, stop, rm, stopp, rmp, run; crictl.yaml's pull-image-on-create")
