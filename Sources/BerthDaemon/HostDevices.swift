@@ -1,4 +1,3 @@
-import BerthSystem
 import CBerth
 import Glibc
 
