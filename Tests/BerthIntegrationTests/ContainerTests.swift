@@ -221,7 +221,12 @@ struct ContainerTests {
             answer = (try? execute("/usr/bin/busybox", ["nc", "-w", "2", "\(fixture.pods.subnet).1", "\(hostPort)"], stdin: "hi\n"))?.stdout ?? ""
             return answer.contains("served-by-berth")
         }
-        #expect(answer.contains("served-by-berth"))
+        if !answer.contains("served-by-berth") {
+            // What the host's routes and NAT rules were when it did not answer.
+            let routes = (try? execute("/usr/sbin/ip", ["-4", "route"]).stdout) ?? ""
+            let nat = (try? execute("/usr/sbin/iptables", ["-t", "nat", "-S"]).stdout) ?? ""
+            Issue.record("no answer from \(fixture.pods.subnet).1:\(hostPort)\nroutes:\n\(routes)\nnat:\n\(nat)\n\(fixture.daemon.log.suffix(2000))")
+        }
         #expect(try fixture.daemon.call("RuntimeService.RemovePodSandbox", #"{"podSandboxId": "\#(pod)"}"#)["error"] == nil)
         let rules = try execute("/usr/sbin/iptables", ["-t", "nat", "-S"]).stdout
         #expect(!rules.contains("\(hostPort)"), "the DNAT rule went with the pod")

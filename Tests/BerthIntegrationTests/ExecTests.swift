@@ -1,3 +1,4 @@
+import BerthTestSupport
 import Foundation
 import Testing
 
@@ -139,7 +140,7 @@ struct ExecTests {
         #expect(try sandbox.berth(["delete", "-f", id]).status == 0)
     }
 
-    @Test("exec refuses clearly: unknown, stopped and paused containers, a missing program, no command")
+    @Test("exec refuses clearly: unknown, stopped and paused containers (unless --ignore-paused: it runs once resumed), a missing program, no command")
     func refusals() throws {
         let sandbox = try Sandbox()
         let unknown = try sandbox.berth(["exec", "nosuch", "/bin/true"])
@@ -162,7 +163,16 @@ struct ExecTests {
         let paused = try sandbox.berth(["exec", id, "/bin/true"])
         #expect(paused.status == 255, "runc's exec fails with 255")
         #expect(paused.stderr.contains("paused"), "\(paused.stderr)")
+        // --ignore-paused: the exec joins the frozen container and runs once it is resumed.
+        let ignoring = try ChildProcess(
+            Binaries.berth, ["--root", sandbox.root, "exec", "--ignore-paused", id, "/bin/touch", "/tmp/after-resume"], output: .file("\(sandbox.directory)/ignore.out"),
+            error: .file("\(sandbox.directory)/ignore.err"))
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(!FileManager.default.fileExists(atPath: "\(sandbox.rootfs)/tmp/after-resume"), "frozen with the container")
         #expect(try sandbox.berth(["resume", id]).status == 0)
+        let ignored = try ignoring.waitOrKill(timeout: 20)
+        #expect(ignored == 0, "\((try? String(contentsOfFile: "\(sandbox.directory)/ignore.err", encoding: .utf8)) ?? "")")
+        #expect(FileManager.default.fileExists(atPath: "\(sandbox.rootfs)/tmp/after-resume"))
 
         #expect(try sandbox.berth(["kill", id, "KILL"]).status == 0)
         try waitFor { (try? sandbox.berth(["state", id]).stdout.contains("\"stopped\"")) == true }

@@ -10,10 +10,15 @@ final class PodDaemon {
     let subnet: String
     let config: String
 
+    private static let firstSubnet = Int.random(in: 0..<250)
+    private static let subnets = Counter()
+
     init(plugins: String? = nil, runtime: String = Binaries.berth, extraConfig: String = "", pluginsFor: ((String, String, String) -> String)? = nil) throws {
         let tag = String(UInt32.random(in: 0...0xffffff), radix: 16)
         bridge = "bpod\(tag)"
-        subnet = "10.234.\(Int.random(in: 1...250))"
+        // One subnet per daemon of this test run (suites run side by side: two bridges
+        // with one subnet would route one pod's packets to the other's).
+        subnet = "10.234.\((Self.firstSubnet + Self.subnets.next()) % 250 + 1)"
         config = """
             [runtime]
             berth = "\(runtime)"
