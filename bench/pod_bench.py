@@ -139,6 +139,8 @@ def main():
     args = parser.parse_args()
 
     work = tempfile.mkdtemp(prefix="berth-pod-bench.")
+    # containerd's CNI library caches results under /var/lib/cni whatever the config says.
+    cni_cache_existed = os.path.exists("/var/lib/cni")
     tag = os.path.basename(work).split(".")[-1].lower()[:6]
     bridges = [f"bb{tag}", f"cb{tag}"]
     try:
@@ -164,6 +166,8 @@ def main():
                     os.rmdir(f"/sys/fs/cgroup/{hierarchy}/{parent}")
                 except OSError:
                     pass
+        if not cni_cache_existed:
+            shutil.rmtree("/var/lib/cni", ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
 
 
