@@ -157,9 +157,9 @@ def main():
             subprocess.run(["ip", "link", "del", bridge], stderr=subprocess.DEVNULL)
         # The pods' network namespaces made /run/netns a mount of its own (iproute2 and
         # containerd both do): removed once no namespace is left in it.
-        if not os.listdir("/run/netns") if os.path.isdir("/run/netns") else False:
-            if any(line.split()[1] == "/run/netns" for line in open("/proc/self/mounts")):
-                subprocess.run(["umount", "/run/netns"], stderr=subprocess.DEVNULL)
+        mounted = any(line.split()[1] == "/run/netns" for line in open("/proc/self/mounts"))
+        if mounted and not os.listdir("/run/netns"):
+            subprocess.run(["umount", "/run/netns"], stderr=subprocess.DEVNULL)
         for hierarchy in os.listdir("/sys/fs/cgroup"):
             for parent in ("berth/pods", "berth", "k8s.io", "libpod_parent/conmon", "libpod_parent"):
                 try:

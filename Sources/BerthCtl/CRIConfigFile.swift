@@ -1,3 +1,4 @@
+import BerthJSON
 import BerthSystem
 import SwiftProtobuf
 
@@ -16,17 +17,14 @@ enum CRIConfigFile {
         var text = String(decoding: bytes, as: UTF8.self)
         // JSON, or YAML as crictl takes it (turned into JSON first, as sigs.k8s.io/yaml does).
         if text.drop(while: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }).first != "{" {
+            let document: JSONValue
             do {
-                let document = try YAMLDocument.parse(text)
-                guard document.objectValue != nil else { throw CommandError("load \(what): \(path): the document is not a mapping") }
-                text = document.serialized()
-            } catch let error as YAMLDocument.ParseError {
-                throw CommandError("load \(what): \(path): \(error)")
-            } catch let error as CommandError {
-                throw error
+                document = try YAMLDocument.parse(text)
             } catch {
                 throw CommandError("load \(what): \(path): \(error)")
             }
+            guard document.objectValue != nil else { throw CommandError("load \(what): \(path): the document is not a mapping") }
+            text = document.serialized()
         }
         var options = JSONDecodingOptions()
         options.ignoreUnknownFields = true

@@ -363,9 +363,9 @@ public final class ContainerManager: Sendable {
         guard let state = shim(record).state(), state.status == .running else {
             throw RPCError(code: .failedPrecondition, message: "ExecSync \(record.id): the container is not running")
         }
+        let handle = shim(record)
         return try ContainerExec.run(
-            id: record.id, command: command, bundle: "\(directory(record.id))/bundle", runtime: shim(record).runtimeBinary, runtimeRoot: shim(record).runtimeRoot,
-            timeout: timeout)
+            id: record.id, command: command, bundle: "\(directory(record.id))/bundle", runtime: handle.runtimeBinary, runtimeRoot: handle.runtimeRoot, timeout: timeout)
     }
 
     /// New cgroup limits through the runtime's `update`; recorded for ContainerStatus.

@@ -181,7 +181,7 @@ struct ContainerSpecBuilder {
     /// The default set with the security context's adds and drops ("ALL" in either);
     /// privileged: every capability this kernel has and berthd may pass on.
     func capabilities(privileged: Bool) throws(RPCError) -> [String] {
-        let known = Self.kernelCapabilities()
+        let known = Self.grantableCapabilities
         if privileged { return known }
         let requested = config.linux.securityContext.capabilities
         func normalize(_ name: String, _ field: String) throws(RPCError) -> String {
@@ -218,10 +218,13 @@ struct ContainerSpecBuilder {
     }
 
     /// The names up to /proc/sys/kernel/cap_last_cap.
+    /// berthd's own set does not change while it runs: read once, not at every create.
+    static let grantableCapabilities = kernelCapabilities(status: try? FileSystem.readText("/proc/self/status"))
+
     /// What berthd itself can hand on: the capabilities of the kernel that are in its own
     /// bounding set (as containerd's privileged containers get its current ones). Where root
     /// lacks one (CAP_SYS_RESOURCE on some hosts), asking the runtime for it would fail.
-    static func kernelCapabilities(status: String? = try? FileSystem.readText("/proc/self/status")) -> [String] {
+    static func kernelCapabilities(status: String?) -> [String] {
         let last = (try? FileSystem.readText("/proc/sys/kernel/cap_last_cap")).flatMap { Int($0.trimmingSpacesAndNewlines) } ?? 40
         let known = Array(CapabilitySets.names.prefix(min(last + 1, CapabilitySets.names.count)))
         let bounding = status?.split(separator: "\n").first { $0.hasPrefix("CapBnd:") }.flatMap { line in
@@ -308,22 +311,14 @@ struct ContainerSpecBuilder {
     /// container also gets every device of the host's /dev, the CRI's own taking the place
     /// of a host node at the same path.
     func devices(privileged: Bool) throws(RPCError) -> [JSONValue] {
-        let requested = try config.devices.map { (device) throws(RPCError) -> JSONValue in
-            let node = try Self.deviceNode(device.hostPath, what: what)
-            return [
-                "path": .string(device.containerPath.isEmpty ? device.hostPath : device.containerPath), "type": .string(node.type),
-                "major": .int(node.major), "minor": .int(node.minor), "fileMode": .int(node.mode), "uid": 0, "gid": 0,
-            ]
+        // A requested node is root's at its container path.
+        let requested = try config.devices.map { (device) throws(RPCError) -> HostDevices.Node in
+            var node = try Self.deviceNode(device.hostPath, what: what)
+            (node.path, node.uid, node.gid) = (device.containerPath.isEmpty ? device.hostPath : device.containerPath, 0, 0)
+            return node
         }
-        guard privileged else { return requested }
-        let requestedPaths = Set(config.devices.map { $0.containerPath.isEmpty ? $0.hostPath : $0.containerPath })
-        let host = HostDevices.list(root: hostDeviceRoot).filter { !requestedPaths.contains($0.path) }.map { (node) -> JSONValue in
-            [
-                "path": .string(node.path), "type": .string(node.type), "major": .int(node.major), "minor": .int(node.minor),
-                "fileMode": .int(node.mode), "uid": .int(node.uid), "gid": .int(node.gid),
-            ]
-        }
-        return host + requested
+        let host = privileged ? HostDevices.list(root: hostDeviceRoot).filter { node in !requested.contains { $0.path == node.path } } : []
+        return (host + requested).map(\.ociDevice)
     }
 
     /// Deny every device, then allow what a container needs (the runtime's default nodes,
@@ -349,14 +344,15 @@ struct ContainerSpecBuilder {
         return rules
     }
 
-    static func deviceNode(_ path: String, what: String) throws(RPCError) -> (type: String, major: UInt32, minor: UInt32, mode: UInt32) {
+    static func deviceNode(_ path: String, what: String) throws(RPCError) -> HostDevices.Node {
         var info = stat()
         guard stat(path, &info) == 0 else {
             throw RPCError(code: .invalidArgument, message: "\(what): device \(path): \(SystemError.describe(errno: errno))")
         }
-        let kind = info.st_mode & S_IFMT
-        guard kind == S_IFCHR || kind == S_IFBLK else { throw RPCError(code: .invalidArgument, message: "\(what): device \(path) is not a device node") }
-        return (kind == S_IFCHR ? "c" : "b", berth_major(info.st_rdev), berth_minor(info.st_rdev), info.st_mode & 0o777)
+        guard let node = HostDevices.Node(path: path, info: info) else {
+            throw RPCError(code: .invalidArgument, message: "\(what): device \(path) is not a device node")
+        }
+        return node
     }
 
     /// CRI LinuxContainerResources as OCI `linux.resources` (zero means unset).

@@ -1,3 +1,4 @@
+import BerthJSON
 import CBerth
 import Glibc
 
@@ -14,6 +15,25 @@ enum HostDevices {
         var mode: UInt32
         var uid: UInt32
         var gid: UInt32
+
+        /// The node `info` (from stat or lstat) describes, named `path`; nil for anything
+        /// but a character or block device.
+        init?(path: String, info: stat) {
+            let kind = info.st_mode & S_IFMT
+            guard kind == S_IFCHR || kind == S_IFBLK else { return nil }
+            self.init(
+                path: path, type: kind == S_IFCHR ? "c" : "b", major: berth_major(info.st_rdev), minor: berth_minor(info.st_rdev),
+                mode: info.st_mode & 0o777, uid: info.st_uid, gid: info.st_gid)
+        }
+
+        /// As an entry of config.json's `linux.devices`.
+        var ociDevice: JSONValue {
+            ["path": .string(path), "type": .string(type), "major": .int(major), "minor": .int(minor), "fileMode": .int(mode), "uid": .int(uid), "gid": .int(gid)]
+        }
+
+        init(path: String, type: String, major: UInt32, minor: UInt32, mode: UInt32, uid: UInt32, gid: UInt32) {
+            (self.path, self.type, self.major, self.minor, self.mode, self.uid, self.gid) = (path, type, major, minor, mode, uid, gid)
+        }
     }
 
     /// Directories that are not devices of the host's but the container's own (its ptys,
@@ -39,18 +59,10 @@ enum HostDevices {
             let path = "\(directory)/\(entryName)"
             var info = stat()
             guard lstat(path, &info) == 0 else { continue }
-            switch info.st_mode & S_IFMT {
-            case S_IFDIR:
+            if info.st_mode & S_IFMT == S_IFDIR {
                 if !skippedDirectories.contains(entryName) { walk(path, name: "\(name)/\(entryName)", into: &nodes) }
-            case S_IFCHR, S_IFBLK:
-                if name == "/dev" && entryName == "console" { continue }
-                nodes.append(
-                    Node(
-                        path: "\(name)/\(entryName)", type: info.st_mode & S_IFMT == S_IFCHR ? "c" : "b",
-                        major: berth_major(info.st_rdev), minor: berth_minor(info.st_rdev), mode: info.st_mode & 0o777,
-                        uid: info.st_uid, gid: info.st_gid))
-            default:
-                continue
+            } else if !(name == "/dev" && entryName == "console"), let node = Node(path: "\(name)/\(entryName)", info: info) {
+                nodes.append(node)
             }
         }
     }
